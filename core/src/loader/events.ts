@@ -1,0 +1,95 @@
+/**
+ * The loader's output protocol (loader/loader.c): each event is one line made of the byte 0x1e
+ * followed by a JSON object; in `run --trace` mode, raw trace_pipe lines are interleaved
+ * without that prefix. This module splits such a stream into typed events and trace lines.
+ */
+
+export const EVENT_MARK = '\x1e';
+
+export type ProgramVerdict = 'ok' | 'rejected' | 'attach-target-missing' | 'not-loaded';
+
+export interface ProgramEvent {
+  event: 'program';
+  name: string;
+  section: string;
+  progType: string;
+  attachTo: string | null;
+  verdict: ProgramVerdict;
+  errno: number;
+  errnoName?: string;
+  log: string;
+  libbpfLog: string;
+  insnsProcessed: number | null;
+  stackDepth: string | null;
+  insnCount: number;
+  loadTimeUs?: number;
+  reason?: string;
+}
+
+export interface AttachedEvent { event: 'attached'; name: string; section: string; progType: string; progId: number }
+export interface AttachFailedEvent {
+  event: 'attach-failed'; name: string; section: string; errno: number; errnoName?: string; reason: string; libbpfLog?: string;
+}
+export interface ReadyEvent { event: 'ready'; pid: number; attached: number; failed: number }
+export interface DetachedEvent { event: 'detached'; count: number }
+export interface DoneEvent { event: 'done'; programs: number; ok: number; failed: number }
+export interface TraceBusyEvent { event: 'trace-busy'; reason: string }
+export interface LoaderErrorEvent { event: 'error'; code: string; errno?: number; reason: string }
+export interface ProbeEvent {
+  event: 'probe'; kernel: string; arch: string; btf: boolean; tracefs: string | null; bpffs: boolean;
+  kprobes: boolean; uprobes: boolean; fentry: boolean; lockdown: string; euid: number;
+  unprivilegedBpfDisabled?: number;
+}
+/** Events this version does not know are kept, so a newer loader never breaks an older client. */
+export interface OtherEvent { event: string; [key: string]: unknown }
+
+export type LoaderEvent =
+  | ProgramEvent | AttachedEvent | AttachFailedEvent | ReadyEvent | DetachedEvent | DoneEvent
+  | TraceBusyEvent | LoaderErrorEvent | ProbeEvent;
+
+export type StreamItem =
+  | { type: 'event'; event: LoaderEvent | OtherEvent }
+  | { type: 'trace'; line: string }
+  | { type: 'malformed'; line: string; error: string };
+
+/** Classifies one complete line (without its newline). */
+export function classifyLine(line: string): StreamItem {
+  if (!line.startsWith(EVENT_MARK)) return { type: 'trace', line };
+  try {
+    const value: unknown = JSON.parse(line.slice(1));
+    if (value && typeof value === 'object' && typeof (value as { event?: unknown }).event === 'string') {
+      return { type: 'event', event: value as LoaderEvent };
+    }
+    return { type: 'malformed', line, error: 'event without an "event" field' };
+  } catch (error) {
+    return { type: 'malformed', line, error: String(error) };
+  }
+}
+
+/**
+ * Incremental line splitter: feed it decoded chunks as they arrive; it returns the complete
+ * lines and keeps the partial tail. Lines longer than `maxLineLength` are cut so a runaway
+ * producer cannot grow memory without bound.
+ */
+export class LineSplitter {
+  private tail = '';
+  constructor(private readonly maxLineLength = 1 << 20) {}
+
+  push(chunk: string): string[] {
+    const text = this.tail + chunk;
+    const lines = text.split('\n');
+    this.tail = lines.pop() ?? '';
+    if (this.tail.length > this.maxLineLength) {
+      lines.push(this.tail);
+      this.tail = '';
+    }
+    return lines;
+  }
+
+  /** Returns what is left once the stream has ended. */
+  end(): string[] {
+    const rest = this.tail;
+    this.tail = '';
+    return rest ? [rest] : [];
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * Runs the loader (loader/loader.c) on a target and turns its output into typed events.
+ * `verify` is one request/response; `run` is a session that lasts until stop(), and whose
+ * loader detaches everything when its stdin closes — which is also what happens when the
+ * process holding the session (or its SSH connection) dies.
+ */
+import { EventEmitter } from 'node:events';
+import { StringDecoder } from 'node:string_decoder';
+import {
+  AttachFailedEvent, AttachedEvent, classifyLine, LineSplitter, LoaderErrorEvent, LoaderEvent, OtherEvent,
+  ProgramEvent, ReadyEvent,
+} from '../../core/src/loader/events';
+import { Target, TargetError, TargetProcess } from './target';
+
+export interface VerifyOutcome {
+  programs: ProgramEvent[];
+  error?: LoaderErrorEvent;
+  /** The loader's stderr, for logs. */
+  stderr: string;
+  exitCode: number | null;
+}
+
+export async function verifyOnTarget(target: Target, localObjectPath: string, logLevel?: number): Promise<VerifyOutcome> {
+  const [loader, objectPath] = await Promise.all([target.loaderPath(), target.upload(localObjectPath)]);
+  const argv = [loader, 'verify', objectPath, ...(logLevel ? ['--log-level', String(logLevel)] : [])];
+  const result = await target.exec(argv, { timeoutMs: 300_000, privileged: true });
+  const programs: ProgramEvent[] = [];
+  let error: LoaderErrorEvent | undefined;
+  for (const line of result.stdout.toString('utf8').split('\n')) {
+    if (!line) continue;
+    const item = classifyLine(line);
+    if (item.type !== 'event') continue;
+    if (item.event.event === 'program') programs.push(item.event as ProgramEvent);
+    else if (item.event.event === 'error') error = item.event as LoaderErrorEvent;
+  }
+  if (!error && programs.length === 0 && result.code !== 0) {
+    error = { event: 'error', code: 'loader-failed', reason: `the loader exited with ${result.code ?? result.signal}: ${result.stderr.trim()}` };
+  }
+  return { programs, ...(error ? { error } : {}), stderr: result.stderr, exitCode: result.code };
+}
+
+export interface RunSessionEvents {
+  event: [LoaderEvent | OtherEvent];
+  trace: [string];
+  exit: [{ code: number | null; signal: NodeJS.Signals | null }];
+}
+
+/**
+ * A running `loader run` on a target. Emits 'event' for loader events, 'trace' for each
+ * trace_pipe line, 'exit' once. Lines are delivered in order; a consumer that cannot keep up
+ * is expected to count and drop (see the trace view), not to buffer here.
+ */
+export class RunSession extends EventEmitter<RunSessionEvents> {
+  readonly attached: AttachedEvent[] = [];
+  readonly attachFailures: AttachFailedEvent[] = [];
+  readonly loadFailures: (ProgramEvent | LoaderErrorEvent)[] = [];
+  readonly ready: Promise<ReadyEvent>;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private stopping?: Promise<void>;
+  private stderrText = '';
+
+  constructor(private readonly process: TargetProcess) {
+    super();
+    const decoder = new StringDecoder('utf8');
+    const splitter = new LineSplitter();
+    let resolveReady!: (event: ReadyEvent) => void;
+    let rejectReady!: (error: Error) => void;
+    this.ready = new Promise((resolve, reject) => { resolveReady = resolve; rejectReady = reject; });
+    // Callers that only await exit must not see an unhandled rejection from a failed start.
+    this.ready.catch(() => undefined);
+    const handle = (line: string) => {
+      const item = classifyLine(line);
+      if (item.type === 'trace' || item.type === 'malformed') { this.emit('trace', item.line); return; }
+      const event = item.event;
+      switch (event.event) {
+        case 'attached': this.attached.push(event as AttachedEvent); break;
+        case 'attach-failed': this.attachFailures.push(event as AttachFailedEvent); break;
+        case 'program': if ((event as ProgramEvent).verdict !== 'ok') this.loadFailures.push(event as ProgramEvent); break;
+        case 'error': this.loadFailures.push(event as LoaderErrorEvent); break;
+        case 'ready': resolveReady(event as ReadyEvent); break;
+      }
+      this.emit('event', event);
+    };
+    process.stdout.on('data', (chunk: Buffer) => { for (const line of splitter.push(decoder.write(chunk))) handle(line); });
+    process.stderr.on('data', (chunk: Buffer) => { this.stderrText = (this.stderrText + chunk.toString('utf8')).slice(-16_384); });
+    this.exited = process.exited.then((status) => {
+      for (const line of splitter.push(decoder.end())) handle(line);
+      for (const line of splitter.end()) handle(line);
+      rejectReady(new TargetError(this.describeEarlyExit(status), 'LOADER_EXITED'));
+      this.emit('exit', status);
+      return status;
+    });
+  }
+
+  static async start(target: Target, localObjectPath: string, options: { trace?: boolean } = {}): Promise<RunSession> {
+    const [loader, objectPath] = await Promise.all([target.loaderPath(), target.upload(localObjectPath)]);
+    return new RunSession(target.spawn([loader, 'run', objectPath, ...(options.trace === false ? [] : ['--trace'])], { privileged: true }));
+  }
+
+  get stderr(): string { return this.stderrText; }
+
+  /**
+   * Detaches: closing stdin is the loader's signal to detach and exit. If it does not exit in
+   * time (wedged host), escalate; the kernel drops FD-owned links when the process dies anyway.
+   */
+  stop(graceMs = 5000): Promise<void> {
+    if (!this.stopping) {
+      this.stopping = (async () => {
+        this.process.stdin.end();
+        const exitedInTime = await Promise.race([
+          this.exited.then(() => true),
+          new Promise<boolean>((resolve) => setTimeout(() => resolve(false), graceMs).unref()),
+        ]);
+        if (!exitedInTime) {
+          this.process.kill('SIGTERM');
+          const terminated = await Promise.race([
+            this.exited.then(() => true),
+            new Promise<boolean>((resolve) => setTimeout(() => resolve(false), graceMs).unref()),
+          ]);
+          if (!terminated) this.process.kill('SIGKILL');
+        }
+        await this.exited;
+      })();
+    }
+    return this.stopping;
+  }
+
+  private describeEarlyExit(status: { code: number | null; signal: NodeJS.Signals | null }): string {
+    const how = status.signal ? `was killed by ${status.signal}` : `exited with code ${status.code}`;
+    const failure = this.loadFailures[0];
+    const why = failure ? ('reason' in failure && failure.reason ? failure.reason : (failure as ProgramEvent).log?.split('\n').filter(Boolean).slice(-2).join(' ')) : this.stderrText.trim();
+    return `the loader ${how} before its programs were ready${why ? `: ${why}` : ''}`;
+  }
+}
