@@ -1,0 +1,63 @@
+/**
+ * `bpfdev`: the headless face of the project. Same pipeline as the editor (compile for the
+ * target, verifier through the loader, attach and stream), for terminals and CI.
+ */
+import { parseArgs } from 'node:util';
+import { runVerify } from './verify-command';
+import { runRun } from './run-command';
+
+const USAGE = `usage:
+  bpfdev verify FILE.bpf.c [--json]            compile, load in the target's verifier, report diagnostics
+  bpfdev run FILE.bpf.c [--duration SECONDS]   compile, attach on the target, stream trace_pipe until Ctrl-C
+options:
+  --clang PATH        clang to use (default: clang)
+  --cflags "FLAGS"    extra clang flags
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '-h' || command === '--help' || command === 'help') {
+    process.stdout.write(USAGE);
+    return command ? 0 : 2;
+  }
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      duration: { type: 'string' },
+      clang: { type: 'string' },
+      cflags: { type: 'string' },
+    },
+  });
+  const file = positionals[0];
+  if (!file || positionals.length > 1) {
+    process.stderr.write(`bpfdev ${command}: expected exactly one FILE\n\n${USAGE}`);
+    return 2;
+  }
+  const compile = { clang: values.clang, extraFlags: values.cflags ? values.cflags.split(/\s+/).filter(Boolean) : [] };
+  switch (command) {
+    case 'verify':
+      return runVerify(file, { json: values.json ?? false, compile });
+    case 'run': {
+      const duration = values.duration === undefined ? undefined : Number(values.duration);
+      if (duration !== undefined && !(duration > 0)) {
+        process.stderr.write(`bpfdev run: --duration wants a positive number of seconds, not "${values.duration}"\n`);
+        return 2;
+      }
+      return runRun(file, { durationSeconds: duration, compile });
+    }
+    default:
+      process.stderr.write(`bpfdev: unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (error: unknown) => {
+    const hint = (error as { hint?: string }).hint;
+    process.stderr.write(`bpfdev: ${(error as Error).message ?? error}\n${hint ? `hint: ${hint}\n` : ''}`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,59 @@
+/** `bpfdev run`: attach on the target and stream trace_pipe until Ctrl-C or --duration. */
+import { compileForTarget, CompileOptions } from '../../host/src/compile';
+import { LocalTarget } from '../../host/src/local-target';
+import { RunSession } from '../../host/src/loader';
+import { formatSourceDiagnostic } from './format';
+
+export async function runRun(file: string, options: { durationSeconds?: number; compile: CompileOptions }): Promise<number> {
+  const target = new LocalTarget();
+  const compiled = await compileForTarget(file, target, options.compile);
+  for (const diagnostic of compiled.diagnostics) process.stderr.write(formatSourceDiagnostic(diagnostic) + '\n');
+  if (!compiled.ok) return 1;
+
+  const session = await RunSession.start(target, compiled.objectPath, { trace: true });
+  let detachedCount: number | undefined;
+  session.on('trace', (line) => process.stdout.write(line + '\n'));
+  session.on('event', (event) => {
+    switch (event.event) {
+      case 'attached': process.stderr.write(`bpfdev: attached ${event.name} (${event.section}), prog id ${event.progId}\n`); break;
+      case 'attach-failed': process.stderr.write(`bpfdev: cannot attach ${event.name} (${event.section}): ${event.reason}\n`); break;
+      case 'program': if (event.verdict !== 'ok') process.stderr.write(`bpfdev: ${event.name} was not loaded (${event.verdict}): ${lastLines(String(event.log || event.libbpfLog || ''))}\n`); break;
+      case 'error': process.stderr.write(`bpfdev: ${event.reason}\n`); break;
+      case 'trace-busy': process.stderr.write(`bpfdev: ${event.reason}\n`); break;
+      case 'detached': detachedCount = Number(event.count); break;
+    }
+  });
+
+  let ready;
+  try {
+    ready = await session.ready;
+  } catch (error) {
+    process.stderr.write(`bpfdev: ${(error as Error).message}\n`);
+    await session.stop();
+    return 1;
+  }
+  if (ready.attached === 0) {
+    process.stderr.write('bpfdev: no program could be attached; nothing to run\n');
+    await session.stop();
+    return 1;
+  }
+  process.stderr.write(`bpfdev: ${ready.attached} program(s) attached on ${target.name}${options.durationSeconds ? ` for ${options.durationSeconds}s` : ''}; Ctrl-C to stop\n`);
+
+  await new Promise<void>((resolve) => {
+    const timer = options.durationSeconds ? setTimeout(resolve, options.durationSeconds * 1000) : undefined;
+    const onSignal = () => resolve();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    void session.exited.then(() => resolve());
+    void session.exited.finally(() => { if (timer) clearTimeout(timer); });
+  });
+  await session.stop();
+  process.stderr.write(detachedCount === undefined
+    ? 'bpfdev: the loader exited without confirming the detach; the kernel releases its links with the process\n'
+    : `bpfdev: detached ${detachedCount} program(s)\n`);
+  return 0;
+}
+
+function lastLines(text: string): string {
+  return text.split('\n').map((line) => line.trim()).filter(Boolean).slice(-2).join(' | ');
+}

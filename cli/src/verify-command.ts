@@ -1,0 +1,25 @@
+/** `bpfdev verify`: diagnostics as `file:line:col: severity: message`, or the JSON report for CI. */
+import { CompileOptions } from '../../host/src/compile';
+import { LocalTarget } from '../../host/src/local-target';
+import { verifyFile } from '../../host/src/verify';
+import { formatSourceDiagnostic } from './format';
+
+export async function runVerify(file: string, options: { json: boolean; compile: CompileOptions }): Promise<number> {
+  const report = await verifyFile(file, new LocalTarget(), options.compile);
+  const failed = !report.compiled || report.diagnostics.some((diagnostic) => diagnostic.severity === 'error');
+  if (options.json) {
+    const { timings: _timings, ...document } = report;
+    process.stdout.write(JSON.stringify(document, null, 2) + '\n');
+    return failed ? 1 : 0;
+  }
+  for (const diagnostic of report.diagnostics) {
+    if (diagnostic.severity === 'hint') continue;
+    process.stdout.write(formatSourceDiagnostic({ ...diagnostic, severity: diagnostic.severity === 'info' ? 'note' : diagnostic.severity }) + '\n');
+  }
+  for (const program of report.programs) {
+    process.stdout.write(`${program.name} (${program.section}): ${program.verdict}` +
+      (program.insnsProcessed !== null ? `, ${program.insnsProcessed} insns processed` : '') +
+      (program.stackDepth !== null ? `, stack ${program.stackDepth} bytes` : '') + '\n');
+  }
+  return failed ? 1 : 0;
+}

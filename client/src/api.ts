@@ -1,0 +1,9 @@
+/** What activate() returns: for other extensions and for our own integration tests, which wait on these events. */
+import type * as vscode from 'vscode';
+import type { VerifiedParams } from '../../protocol/src/protocol';
+
+export interface BpfdevApi {
+  onTraceLine(listener: (line: string) => void): vscode.Disposable;
+  onVerified(listener: (result: VerifiedParams) => void): vscode.Disposable;
+  runningSessions(): number;
+}

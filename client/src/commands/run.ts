@@ -1,0 +1,28 @@
+/** "eBPF: Run on Target": compile the active file, attach it on the target, stream its trace. */
+import * as vscode from 'vscode';
+import { isBpfDocument, settingsFor } from '../config';
+import type { Log } from '../log';
+import type { RunManager, RunSummary } from '../trace/run-manager';
+
+export function registerRunCommand(context: vscode.ExtensionContext, runs: RunManager, log: Log): void {
+  context.subscriptions.push(vscode.commands.registerCommand('bpfdev.run', async (uri?: vscode.Uri): Promise<RunSummary | undefined> => {
+    const document = uri ? await vscode.workspace.openTextDocument(uri) : vscode.window.activeTextEditor?.document;
+    if (!document || !isBpfDocument(document)) {
+      void vscode.window.showErrorMessage('eBPF: open a .bpf.c file to run it on the target.');
+      return undefined;
+    }
+    await document.save();
+    const settings = settingsFor(document.uri);
+    try {
+      return await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `eBPF: running ${vscode.workspace.asRelativePath(document.uri)}`, cancellable: false },
+        (progress) => runs.start(document.uri.fsPath, { clang: settings.clangPath, extraFlags: settings.extraCflags }, (message) => progress.report({ message })),
+      );
+    } catch (error) {
+      const hint = (error as { hint?: string }).hint;
+      log.error(`run failed: ${(error as Error).message}`);
+      void vscode.window.showErrorMessage(`eBPF: ${(error as Error).message}${hint ? ` (${hint})` : ''}`);
+      return undefined;
+    }
+  }));
+}

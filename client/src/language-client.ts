@@ -1,0 +1,40 @@
+/**
+ * Starts the language server (dist/server.js, same bundle the `bpf-language-server` bin runs)
+ * for BPF C files. They keep language id `c`, so clangd and the C/C++ extension still work on
+ * them; we select them by file pattern instead.
+ */
+import * as vscode from 'vscode';
+import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from 'vscode-languageclient/node';
+import { VerifiedNotification, VerifiedParams, VerifyParams, VerifyRequest, VerifyResult } from '../../protocol/src/protocol';
+import { bpfFilePatterns } from './config';
+import type { Log } from './log';
+
+export interface BpfLanguageClient {
+  verify(uri: vscode.Uri): Promise<VerifyResult>;
+  onVerified(listener: (result: VerifiedParams) => void): vscode.Disposable;
+}
+
+export async function startLanguageClient(context: vscode.ExtensionContext, log: Log): Promise<BpfLanguageClient> {
+  const serverModule = context.asAbsolutePath('dist/server.js');
+  const serverOptions: ServerOptions = {
+    run: { module: serverModule, transport: TransportKind.ipc },
+    debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6029'] } },
+  };
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: bpfFilePatterns().map((pattern) => ({ scheme: 'file', language: 'c', pattern })),
+    synchronize: { configurationSection: 'bpfdev' },
+    outputChannel: vscode.window.createOutputChannel('eBPF Language Server', { log: true }),
+  };
+  const client = new LanguageClient('bpfdev', 'eBPF Language Server', serverOptions, clientOptions);
+  const verified = new vscode.EventEmitter<VerifiedParams>();
+  context.subscriptions.push(verified, { dispose: () => void client.stop() });
+  client.onNotification(VerifiedNotification, (params: VerifiedParams) => {
+    log.info(`verified ${params.uri}: ${params.programs.map((p) => `${p.name}=${p.verdict}`).join(', ') || 'no programs'} in ${Math.round(params.durationMs)} ms`);
+    verified.fire(params);
+  });
+  await client.start();
+  return {
+    verify: (uri) => client.sendRequest<VerifyResult>(VerifyRequest, { uri: uri.toString() } satisfies VerifyParams),
+    onVerified: (listener) => verified.event(listener),
+  };
+}

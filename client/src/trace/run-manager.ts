@@ -1,0 +1,119 @@
+/**
+ * Running programs and their trace output. Each run is a loader session on the target; the
+ * trace lines go to the "eBPF Trace" view in batches, and when the producer outruns the view
+ * the excess is counted and reported as dropped instead of growing memory without bound.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { compileForTarget, CompileOptions } from '../../../host/src/compile';
+import { LocalTarget } from '../../../host/src/local-target';
+import { RunSession } from '../../../host/src/loader';
+import type { Target } from '../../../host/src/target';
+import type { Log } from '../log';
+import { TraceBuffer } from './trace-buffer';
+
+export interface RunSummary {
+  file: string;
+  target: string;
+  attached: { name: string; section: string; progId: number }[];
+  failed: { name: string; section: string; reason: string }[];
+}
+
+interface ActiveRun {
+  file: string;
+  session: RunSession;
+}
+
+const FLUSH_INTERVAL_MS = 100;
+
+export class RunManager implements vscode.Disposable {
+  private readonly target: Target = new LocalTarget();
+  private readonly runs = new Set<ActiveRun>();
+  private readonly traceLines = new vscode.EventEmitter<string>();
+  private readonly output = vscode.window.createOutputChannel('eBPF Trace');
+  private readonly buffer = new TraceBuffer(20_000);
+  private flushTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly log: Log) {}
+
+  get count(): number {
+    return this.runs.size;
+  }
+
+  onTraceLine(listener: (line: string) => void): vscode.Disposable {
+    return this.traceLines.event(listener);
+  }
+
+  async start(file: string, compile: CompileOptions, report: (message: string) => void): Promise<RunSummary> {
+    report('compiling');
+    const compiled = await compileForTarget(file, this.target, compile);
+    if (!compiled.ok) {
+      const first = compiled.diagnostics.find((diagnostic) => diagnostic.severity === 'error');
+      throw new Error(`compile failed${first ? `: ${path.basename(first.file)}:${first.line}: ${first.message}` : ''} — see the Problems panel`);
+    }
+    report(`attaching on ${this.target.name}`);
+    const session = await RunSession.start(this.target, compiled.objectPath, { trace: true });
+    const run: ActiveRun = { file, session };
+    this.runs.add(run);
+    session.on('trace', (line) => this.onTrace(line));
+    session.on('event', (event) => this.log.info(`[${path.basename(file)}] ${JSON.stringify(event)}`));
+    void session.exited.then((status) => {
+      this.runs.delete(run);
+      this.log.info(`[${path.basename(file)}] loader exited (${status.signal ?? status.code})`);
+    });
+    try {
+      await session.ready;
+    } catch (error) {
+      await session.stop();
+      throw error;
+    }
+    const summary: RunSummary = {
+      file,
+      target: this.target.name,
+      attached: session.attached.map(({ name, section, progId }) => ({ name, section, progId })),
+      failed: session.attachFailures.map(({ name, section, reason }) => ({ name, section, reason })),
+    };
+    this.output.appendLine(`--- ${path.basename(file)} on ${this.target.name}: ${summary.attached.length} attached` +
+      (summary.failed.length ? `, ${summary.failed.length} failed (${summary.failed.map((f) => `${f.name}: ${f.reason}`).join('; ')})` : '') + ' ---');
+    this.output.show(true);
+    if (summary.attached.length === 0) {
+      await session.stop();
+      throw new Error(`no program of ${path.basename(file)} could be attached: ${summary.failed.map((f) => `${f.name}: ${f.reason}`).join('; ') || 'see the eBPF log'}`);
+    }
+    return summary;
+  }
+
+  async stopAll(): Promise<number> {
+    const stopping = [...this.runs].map(async (run) => {
+      await run.session.stop();
+      this.runs.delete(run);
+    });
+    await Promise.all(stopping);
+    if (stopping.length) {
+      this.flush();
+      this.output.appendLine(`--- stopped ${stopping.length} run(s); programs detached ---`);
+    }
+    return stopping.length;
+  }
+
+  dispose(): void {
+    // Window close / extension shutdown: closing each loader's stdin detaches its programs.
+    void this.stopAll();
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.traceLines.dispose();
+    this.output.dispose();
+  }
+
+  private onTrace(line: string): void {
+    this.traceLines.fire(line);
+    this.buffer.push(line);
+    this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_INTERVAL_MS);
+  }
+
+  private flush(): void {
+    this.flushTimer = undefined;
+    const { lines, dropped } = this.buffer.drain();
+    if (dropped) lines.push(`--- ${dropped} trace line(s) dropped: the kernel produced them faster than the view can show ---`);
+    if (lines.length) this.output.append(lines.join('\n') + '\n');
+  }
+}

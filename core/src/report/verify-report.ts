@@ -1,0 +1,156 @@
+/**
+ * Turns one verification (clang diagnostics + the loader's per-program results) into the
+ * report the CLI prints as JSON and the server publishes as diagnostics. The JSON shape is a
+ * public contract for CI users (documented in the README): add fields, never rename them.
+ */
+import type { SourceDiagnostic } from '../clang/diagnostics';
+import type { LoaderErrorEvent, ProgramEvent, ProgramVerdict } from '../loader/events';
+import { parseVerifierLog } from '../verifier/parse';
+import { explainVerifierError } from '../verifier/explain';
+import { baseName, codeRangeOfLine, lineOfSection, lineOfSourceText } from './source-map';
+
+export type ReportSeverity = 'error' | 'warning' | 'info' | 'hint';
+
+export interface ReportDiagnostic {
+  file: string;
+  line: number;
+  column: number;
+  endLine?: number;
+  endColumn?: number;
+  severity: ReportSeverity;
+  /** `clang`, `verifier`, `attach` or `loader`. */
+  source: string;
+  /** Stable id of the problem: a clang flag, a verifier error kind, ... */
+  kind: string;
+  message: string;
+  explanation?: string;
+  docsLink?: string;
+  related?: { line: number; message: string }[];
+  unnecessary?: boolean;
+  /** Opaque data for quick fixes. */
+  data?: unknown;
+}
+
+export interface ReportProgram {
+  name: string;
+  section: string;
+  verdict: ProgramVerdict;
+  insnsProcessed: number | null;
+  stackDepth: number | null;
+  /** 1-based line of the program's SEC() in the source, when found. */
+  line?: number;
+}
+
+export interface VerifyReport {
+  file: string;
+  compiled: boolean;
+  diagnostics: ReportDiagnostic[];
+  programs: ReportProgram[];
+}
+
+export interface VerifyInputs {
+  file: string;
+  sourceText: string;
+  compiled: boolean;
+  clangDiagnostics: SourceDiagnostic[];
+  programs: ProgramEvent[];
+  loaderError?: LoaderErrorEvent;
+}
+
+export function buildVerifyReport(inputs: VerifyInputs): VerifyReport {
+  const diagnostics: ReportDiagnostic[] = inputs.clangDiagnostics.map((diagnostic) => ({
+    file: diagnostic.file,
+    line: diagnostic.line,
+    column: diagnostic.column,
+    severity: diagnostic.severity === 'note' ? 'info' : diagnostic.severity,
+    source: 'clang',
+    kind: diagnostic.flag ?? (diagnostic.severity === 'error' ? 'compile-error' : 'compile-warning'),
+    message: diagnostic.message,
+    ...(diagnostic.notes.length ? { related: diagnostic.notes.filter((note) => note.file === diagnostic.file).map((note) => ({ line: note.line, message: note.message })) } : {}),
+  }));
+
+  if (inputs.loaderError) {
+    diagnostics.push({
+      file: inputs.file, line: 1, column: 1, severity: 'error', source: 'loader', kind: inputs.loaderError.code, message: inputs.loaderError.reason,
+    });
+  }
+
+  const programs = inputs.programs.map((program) => programReport(program, inputs, diagnostics));
+  return { file: inputs.file, compiled: inputs.compiled, diagnostics, programs };
+}
+
+function programReport(program: ProgramEvent, inputs: VerifyInputs, diagnostics: ReportDiagnostic[]): ReportProgram {
+  const sectionLine = lineOfSection(inputs.sourceText, program.section);
+  const parsed = parseVerifierLog(program.log ?? '');
+  const stackDepth = parseStackDepth(program.stackDepth) ?? parsed.stats.stackDepth ?? null;
+  const insnsProcessed = program.insnsProcessed ?? parsed.stats.insnsProcessed ?? null;
+  const summary: ReportProgram = {
+    name: program.name, section: program.section, verdict: program.verdict, insnsProcessed, stackDepth,
+    ...(sectionLine ? { line: sectionLine } : {}),
+  };
+  const atSection = { file: inputs.file, line: sectionLine ?? 1, ...codeRangeOfLine(inputs.sourceText, sectionLine ?? 1) };
+
+  switch (program.verdict) {
+    case 'ok':
+      diagnostics.push({
+        ...atSection, severity: 'hint', source: 'verifier', kind: 'verified',
+        message: `${program.name}: accepted by the verifier (${insnsProcessed ?? '?'} insns processed, stack ${stackDepth ?? '?'} bytes)`,
+      });
+      break;
+    case 'attach-target-missing':
+      diagnostics.push({
+        ...atSection, severity: 'error', source: 'attach', kind: 'attach-target-missing',
+        message: `${program.name}: the attach target of SEC("${program.section}") does not exist in this kernel${program.attachTo ? ` (${program.attachTo})` : ''}. ${lastMeaningfulLine(program.libbpfLog) ?? ''}`.trim(),
+      });
+      break;
+    case 'not-loaded':
+      diagnostics.push({
+        ...atSection, severity: 'error', source: 'loader', kind: 'not-loaded',
+        message: `${program.name}: not loaded: ${program.reason ?? lastMeaningfulLine(program.libbpfLog) ?? program.errnoName ?? 'unknown reason'}`,
+      });
+      break;
+    case 'rejected': {
+      const located = locate(parsed.source, inputs, sectionLine);
+      const explanation = explainVerifierError(parsed.kind);
+      const range = codeRangeOfLine(inputs.sourceText, located);
+      diagnostics.push({
+        file: inputs.file, line: located, ...range, severity: 'error', source: 'verifier', kind: parsed.kind,
+        message: `${parsed.message || lastMeaningfulLine(program.log) || `rejected (${program.errnoName ?? program.errno})`}${explanation ? `\n${explanation.explanation}` : ''}`,
+        ...(explanation ? { explanation: explanation.explanation, docsLink: explanation.docsLink } : {}),
+        related: relatedInformation(parsed, inputs, located),
+        data: { program: program.name, kind: parsed.kind, fix: explanation?.fix, register: parsed.failingInstruction?.text },
+      });
+      break;
+    }
+  }
+  return summary;
+}
+
+type Parsed = ReturnType<typeof parseVerifierLog>;
+
+function locate(source: Parsed['source'], inputs: VerifyInputs, sectionLine: number | undefined): number {
+  if (source?.line && (!source.file || baseName(source.file) === baseName(inputs.file))) return source.line;
+  if (source?.text) return lineOfSourceText(inputs.sourceText, source.text, sectionLine) ?? sectionLine ?? 1;
+  return sectionLine ?? 1;
+}
+
+function relatedInformation(parsed: Parsed, inputs: VerifyInputs, line: number): { line: number; message: string }[] {
+  const related: { line: number; message: string }[] = [];
+  if (parsed.registersText) related.push({ line, message: `registers at the error: ${parsed.registersText}` });
+  for (const step of parsed.path.slice(-8)) {
+    const stepLine = step.source?.line && (!step.source.file || baseName(step.source.file) === baseName(inputs.file)) ? step.source.line : line;
+    related.push({ line: stepLine, message: `insn ${step.index}: ${step.text}` });
+  }
+  return related;
+}
+
+function parseStackDepth(text: string | null | undefined): number | null {
+  if (!text) return null;
+  // "16+0+8": one number per subprogram; the deepest call chain is bounded by the sum.
+  const parts = text.split('+').map(Number).filter((value) => Number.isFinite(value));
+  return parts.length ? parts.reduce((sum, value) => sum + value, 0) : null;
+}
+
+function lastMeaningfulLine(text: string | undefined): string | undefined {
+  return text?.split('\n').map((line) => line.trim()).filter(Boolean).pop();
+}

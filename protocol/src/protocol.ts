@@ -1,0 +1,57 @@
+/**
+ * Every custom message between the extension client and the language server, and the settings
+ * both read. Standard LSP covers the rest. Each message says who sends it and why.
+ *
+ * Kept free of vscode / vscode-languageserver imports so both sides (and other LSP editors'
+ * glue) can use it: method names are plain strings, payloads plain JSON.
+ */
+
+/** Settings under the `bpfdev` section; declared in package.json `contributes.configuration`. */
+export interface BpfdevSettings {
+  /** Extra globs of BPF C files besides `**\/*.bpf.c`. */
+  files: string[];
+  clangPath: string;
+  extraCflags: string[];
+  verifyOnSave: boolean;
+}
+
+export const DEFAULT_SETTINGS: BpfdevSettings = {
+  files: [],
+  clangPath: 'clang',
+  extraCflags: [],
+  verifyOnSave: true,
+};
+
+/** A program of the verified object as the server reports it (mirrors the CLI's JSON). */
+export interface ProgramSummary {
+  name: string;
+  section: string;
+  verdict: 'ok' | 'rejected' | 'attach-target-missing' | 'not-loaded';
+  insnsProcessed: number | null;
+  stackDepth: number | null;
+  /** 0-based line of the function the SEC() annotates, when found in the source. */
+  line?: number;
+}
+
+/**
+ * client → server request `bpfdev/verify`: compile and verify this document now (the
+ * "Verify Now" command), whatever `verifyOnSave` says. Resolves when diagnostics are published.
+ */
+export const VerifyRequest = 'bpfdev/verify';
+export interface VerifyParams { uri: string }
+export interface VerifyResult {
+  uri: string;
+  compiled: boolean;
+  programs: ProgramSummary[];
+  diagnosticCount: number;
+  durationMs: number;
+  /** Set when the pipeline could not run at all (no clang, no BTF, no loader...), with what to do. */
+  error?: string;
+}
+
+/**
+ * server → client notification `bpfdev/verified`: a verification (on save, open or request)
+ * finished. The client shows stats (status bar, CodeLens) and tests wait on it.
+ */
+export const VerifiedNotification = 'bpfdev/verified';
+export type VerifiedParams = VerifyResult;
