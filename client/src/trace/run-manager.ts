@@ -10,7 +10,7 @@ import { LocalTarget } from '../../../host/src/local-target';
 import { RunSession } from '../../../host/src/loader';
 import type { Target } from '../../../host/src/target';
 import type { Log } from '../log';
-import { TraceBuffer } from './trace-buffer';
+import { TraceBuffer } from '../../../core/src/trace/trace-buffer';
 
 export interface RunSummary {
   file: string;
