@@ -59,7 +59,7 @@ export class RunSession extends EventEmitter<RunSessionEvents> {
   private stopping?: Promise<void>;
   private stderrText = '';
 
-  constructor(private readonly process: TargetProcess) {
+  constructor(private readonly process: TargetProcess, private readonly cleanup: () => Promise<void> = async () => undefined) {
     super();
     const decoder = new StringDecoder('utf8');
     const splitter = new LineSplitter();
@@ -94,7 +94,8 @@ export class RunSession extends EventEmitter<RunSessionEvents> {
 
   static async start(target: Target, localObjectPath: string, options: { trace?: boolean } = {}): Promise<RunSession> {
     const [loader, objectPath] = await Promise.all([target.loaderPath(), target.upload(localObjectPath)]);
-    return new RunSession(target.spawn([loader, 'run', objectPath, ...(options.trace === false ? [] : ['--trace'])], { privileged: true }));
+    const process = target.spawn([loader, 'run', objectPath, ...(options.trace === false ? [] : ['--trace'])], { privileged: true });
+    return new RunSession(process, async () => { if (objectPath !== localObjectPath) await target.discard?.(objectPath); });
   }
 
   get stderr(): string { return this.stderrText; }
@@ -120,6 +121,7 @@ export class RunSession extends EventEmitter<RunSessionEvents> {
           if (!terminated) this.process.kill('SIGKILL');
         }
         await this.exited;
+        await this.cleanup().catch(() => undefined);
       })();
     }
     return this.stopping;

@@ -38,6 +38,8 @@ export interface Target {
   readFile(path: string): Promise<Buffer>;
   /** Makes a local file available on the target and returns its path there. */
   upload(localPath: string): Promise<string>;
+  /** Removes a file that upload() placed (a stopped run's object); a no-op for the local host. */
+  discard?(path: string): Promise<void>;
   /** The path of a loader binary runnable on the target. */
   loaderPath(): Promise<string>;
   /** Machine architecture as `uname -m` prints it. */

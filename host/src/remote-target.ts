@@ -1,0 +1,155 @@
+/**
+ * A host reached over SSH. Files go to a private per-user directory on the host (mode 700);
+ * the loader is uploaded once per content hash and reused; privileged commands run as root
+ * directly or through `sudo -n`, and a host with neither gets an error that says what to set up.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { quoteShellArgument } from '../../core/src/ssh/shell-quote';
+import { SshCallbacks, SshConnection } from './ssh/connection';
+import { ExecOptions, ExecResult, Target, TargetError, TargetProcess } from './target';
+import { localLoaderPath } from './paths';
+
+type Privilege = 'root' | 'sudo';
+
+export class RemoteTarget implements Target {
+  private identity?: Promise<{ arch: string; release: string; home: string; uid: number }>;
+  private privilege?: Promise<Privilege>;
+  private workDir?: Promise<string>;
+  private readonly uploaded = new Map<string, Promise<string>>();
+
+  constructor(readonly connection: SshConnection) {}
+
+  static async connect(hostSpec: string, callbacks: SshCallbacks): Promise<RemoteTarget> {
+    return new RemoteTarget(await SshConnection.connect(hostSpec, callbacks));
+  }
+
+  get name(): string {
+    return this.connection.host.alias;
+  }
+
+  async exec(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
+    return this.connection.exec(options.privileged ? await this.asRoot(argv) : argv, options);
+  }
+
+  spawn(argv: string[], options: { privileged?: boolean } = {}): TargetProcess {
+    if (!options.privileged) return this.connection.spawn(argv);
+    // Privilege is known by the time anything is spawned (upload/loaderPath ran first); if
+    // not, resolve it inside the remote shell so spawn stays synchronous.
+    return this.connection.spawnCommand(
+      `if [ "$(id -u)" = 0 ]; then exec ${argv.map(quoteShellArgument).join(' ')}; else exec sudo -n -- ${argv.map(quoteShellArgument).join(' ')}; fi`);
+  }
+
+  async readFile(file: string): Promise<Buffer> {
+    // tracefs and kallsyms addresses need root; plain files do not, so privilege is a bonus here, not a requirement.
+    const privileged = (await this.tryPrivilege()) !== undefined;
+    const result = await this.exec(['cat', '--', file], { privileged });
+    if (result.code !== 0) {
+      const code = /No such file/.test(result.stderr) ? 'ENOENT' : /Permission denied/.test(result.stderr) ? 'EACCES' : 'EIO';
+      throw new TargetError(`cannot read ${file} on ${this.name}: ${result.stderr.trim()}`, code);
+    }
+    return result.stdout;
+  }
+
+  /** Uploads a file into the private work dir, keyed by content so a re-run reuses it. */
+  upload(localPath: string, mode = 0o600): Promise<string> {
+    const content = fs.readFileSync(localPath);
+    const digest = createHash('sha256').update(content).digest('hex').slice(0, 16);
+    const key = `${digest}:${mode}`;
+    let pending = this.uploaded.get(key);
+    if (!pending) {
+      pending = (async () => {
+        const remote = `${await this.privateDir()}/${digest}-${path.basename(localPath).replace(/[^A-Za-z0-9._-]/g, '_')}`;
+        const present = await this.connection.exec(['test', '-f', remote]);
+        if (present.code !== 0) {
+          // Upload under a temporary name then rename: a dropped connection never leaves a half file under the real name.
+          await this.connection.upload(localPath, `${remote}.part`, mode);
+          const moved = await this.connection.exec(['mv', '-f', `${remote}.part`, remote]);
+          if (moved.code !== 0) throw new TargetError(`cannot place ${remote} on ${this.name}: ${moved.stderr.trim()}`, 'EIO');
+        }
+        return remote;
+      })();
+      this.uploaded.set(key, pending);
+      pending.catch(() => this.uploaded.delete(key));
+    }
+    return pending;
+  }
+
+  /** Removes an uploaded file (objects of a stopped run). The loader stays cached. */
+  async discard(remotePath: string): Promise<void> {
+    for (const [key, pending] of this.uploaded) if (await pending.catch(() => undefined) === remotePath) this.uploaded.delete(key);
+    await this.connection.exec(['rm', '-f', '--', remotePath]);
+  }
+
+  async loaderPath(): Promise<string> {
+    const arch = await this.arch();
+    const local = localLoaderPath(arch);
+    if (!fs.existsSync(local)) {
+      throw new TargetError(`${this.name} is ${arch} and no loader is built for ${arch}`, 'NO_LOADER',
+        `build it with \`make -C loader ARCH=${arch}\` on a ${arch} machine, or choose a host of a supported architecture`);
+    }
+    await this.requirePrivilege();
+    return this.upload(local, 0o700);
+  }
+
+  async arch(): Promise<string> {
+    return (await this.identify()).arch;
+  }
+
+  async kernelRelease(): Promise<string> {
+    return (await this.identify()).release;
+  }
+
+  async privilegeMode(): Promise<Privilege> {
+    return this.requirePrivilege();
+  }
+
+  async dispose(): Promise<void> {
+    await this.connection.dispose();
+  }
+
+  private identify() {
+    this.identity ??= (async () => {
+      const result = await this.connection.execCommand('uname -m; uname -r; printf "%s\\n" "$HOME"; id -u');
+      const [arch, release, home, uid] = result.stdout.toString('utf8').split('\n');
+      if (result.code !== 0 || !arch || !release) throw new TargetError(`cannot identify ${this.name}: ${result.stderr.trim()}`, 'EIO');
+      return { arch, release, home: home || '/tmp', uid: Number(uid) };
+    })();
+    return this.identity;
+  }
+
+  private async tryPrivilege(): Promise<Privilege | undefined> {
+    return this.requirePrivilege().catch(() => undefined);
+  }
+
+  private requirePrivilege(): Promise<Privilege> {
+    this.privilege ??= (async () => {
+      const { uid } = await this.identify();
+      if (uid === 0) return 'root';
+      const sudo = await this.connection.exec(['sudo', '-n', 'true']);
+      if (sudo.code === 0) return 'sudo';
+      throw new TargetError(
+        `${this.name}: loading BPF programs needs root, and ${this.connection.host.user} is not root and cannot use sudo without a password`,
+        'NO_PRIVILEGE',
+        `log in as root, or allow passwordless sudo for ${this.connection.host.user} (e.g. "${this.connection.host.user} ALL=(root) NOPASSWD: ALL" in /etc/sudoers.d/bpfdev)`);
+    })();
+    return this.privilege;
+  }
+
+  private async asRoot(argv: string[]): Promise<string[]> {
+    return (await this.requirePrivilege()) === 'root' ? argv : ['sudo', '-n', '--', ...argv];
+  }
+
+  private privateDir(): Promise<string> {
+    this.workDir ??= (async () => {
+      const { home, uid } = await this.identify();
+      const dir = `${home}/.cache/bpfdev-${uid}`;
+      const made = await this.connection.exec(['mkdir', '-p', '-m', '700', '--', dir]);
+      const mode = await this.connection.exec(['chmod', '700', '--', dir]);
+      if (made.code !== 0 || mode.code !== 0) throw new TargetError(`cannot create ${dir} on ${this.name}: ${made.stderr.trim() || mode.stderr.trim()}`, 'EIO');
+      return dir;
+    })();
+    return this.workDir;
+  }
+}
