@@ -1,0 +1,48 @@
+/**
+ * The extensionTestsPath entry point: VS Code calls run() in the extension host once the
+ * workbench is up. Runs every *.test.js next to this file with mocha (tdd ui), prints one line per
+ * test and writes the totals for run.ts (see results.ts).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Mocha from 'mocha';
+import { RESULTS_FILE_ENV, SuiteResults, TestResult } from './results';
+
+function fullTitle(runnable: Mocha.Runnable): string {
+  return runnable.titlePath().join(' > ');
+}
+
+export function run(): Promise<void> {
+  // A glob that matches nothing (a renamed suffix, a wrong outDir) must fail, not pass empty.
+  const testFiles = fs.readdirSync(__dirname).filter((name) => name.endsWith('.test.js')).sort();
+  if (testFiles.length === 0) {
+    return Promise.reject(new Error(`no *.test.js files in ${__dirname}: is the suite compiled (npx tsc -b test)?`));
+  }
+  // Each test sets its own deadline where it waits on the kernel or the language server; this
+  // one only catches a test that hangs where it should not.
+  const mocha = new Mocha({ ui: 'tdd', color: false, timeout: 180_000, reporter: 'spec' });
+  for (const name of testFiles) mocha.addFile(path.join(__dirname, name));
+
+  const results: SuiteResults = { passed: 0, failed: 0, pending: 0, tests: [] };
+  const record = (result: TestResult) => {
+    results.tests.push(result);
+    results[result.state] += 1;
+  };
+  return new Promise((resolve, reject) => {
+    const runner = mocha.run(() => {
+      if (results.tests.length === 0) {
+        record({ title: `${testFiles.join(', ')} defined no tests`, state: 'failed' });
+      }
+      const resultsFile = process.env[RESULTS_FILE_ENV];
+      if (resultsFile) fs.writeFileSync(resultsFile, JSON.stringify(results, null, 2));
+      console.log(`${results.passed} passed, ${results.failed} failed, ${results.pending} pending`);
+      if (results.failed > 0) reject(new Error(`${results.failed} of the VS Code tests failed`));
+      else resolve();
+    });
+    runner.on(Mocha.Runner.constants.EVENT_TEST_PASS, (test) => record({ title: fullTitle(test), state: 'passed', durationMs: test.duration }));
+    runner.on(Mocha.Runner.constants.EVENT_TEST_PENDING, (test) => record({ title: fullTitle(test), state: 'pending' }));
+    runner.on(Mocha.Runner.constants.EVENT_TEST_FAIL, (runnable, error: Error) => record({
+      title: fullTitle(runnable), state: 'failed', durationMs: runnable.duration, error: error.stack ?? error.message,
+    }));
+  });
+}

@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import * as childProcess from 'node:child_process';
+import * as fs from 'node:fs';
+import { promisify } from 'node:util';
+import * as vscode from 'vscode';
+import { screenshot } from './screenshot';
+import { activateExtension, BpfdevTestApi, RunCommandResult, waitForEvent, waitUntil, workspaceFile } from './support';
+
+const execFile = promisify(childProcess.execFile);
+
+/** The program name in hello.bpf.c, as the kernel keeps it (15 characters at most). */
+const FIXTURE_PROGRAM = 'fx_hello_openat';
+
+/** Names of the BPF programs loaded in the kernel now. The extension host runs on this machine. */
+async function loadedProgramNames(): Promise<string[]> {
+  const { stdout } = await execFile('bpftool', ['prog', 'show', '--json']);
+  return (JSON.parse(stdout) as { name?: string }[]).flatMap((program) => (program.name ? [program.name] : []));
+}
+
+suite('Run on Target', () => {
+  let api: BpfdevTestApi;
+  suiteSetup(async () => { api = await activateExtension(); });
+  suiteTeardown(async () => {
+    // A failed test must not leave the fixture attached for the rest of the machine.
+    if (api?.runningSessions() > 0) await vscode.commands.executeCommand('bpfdev.stop');
+  });
+
+  test('runs hello.bpf.c, streams its trace line, and stop detaches it', async () => {
+    const document = await vscode.workspace.openTextDocument(workspaceFile('hello.bpf.c'));
+    await vscode.window.showTextDocument(document);
+
+    // hello.bpf.c prints the tgid of every process calling openat(2): ours is this extension host.
+    const marker = `bpfdev-hello-fixture tgid=${process.pid}`;
+    const ourLine = waitForEvent<string>((listener) => api.onTraceLine(listener), (line) => line.includes(marker),
+      `trace line containing '${marker}'`, 60_000);
+    ourLine.catch(() => undefined);
+
+    const result = await vscode.commands.executeCommand<RunCommandResult>('bpfdev.run');
+    assert.ok(result && result.attached >= 1, `bpfdev.run attached programs: ${JSON.stringify(result)}`);
+    assert.equal(api.runningSessions(), 1);
+    assert.ok((await loadedProgramNames()).includes(FIXTURE_PROGRAM), `bpftool lists ${FIXTURE_PROGRAM} while it runs`);
+
+    fs.writeFileSync(workspaceFile(`trigger-${process.pid}.txt`).fsPath, 'opened by the VS Code test\n');
+    console.log(`    ${(await ourLine).trim()}`);
+    await screenshot('trace-view', { waitFor: 'text=bpfdev-hello-fixture' });
+
+    await vscode.commands.executeCommand('bpfdev.stop');
+    assert.equal(api.runningSessions(), 0);
+    // The kernel frees a program once its last reference is gone, a moment after the loader exits.
+    await waitUntil(async () => !(await loadedProgramNames()).includes(FIXTURE_PROGRAM),
+      `${FIXTURE_PROGRAM} leaving bpftool prog show`, 10_000);
+  });
+});
