@@ -8,13 +8,13 @@ import { activateExtension, BpfdevTestApi, RunCommandResult, waitForEvent, waitU
 
 const execFile = promisify(childProcess.execFile);
 
-/** The program name in hello.bpf.c, as the kernel keeps it (15 characters at most). */
+/** The program in hello.bpf.c, named as the kernel keeps it (15 characters at most). */
 const FIXTURE_PROGRAM = 'fx_hello_openat';
 
-/** Names of the BPF programs loaded in the kernel now. The extension host runs on this machine. */
-async function loadedProgramNames(): Promise<string[]> {
+/** The BPF programs loaded in the kernel now. The extension host runs on this machine. */
+async function loadedPrograms(): Promise<{ id: number; name?: string }[]> {
   const { stdout } = await execFile('bpftool', ['prog', 'show', '--json']);
-  return (JSON.parse(stdout) as { name?: string }[]).flatMap((program) => (program.name ? [program.name] : []));
+  return JSON.parse(stdout) as { id: number; name?: string }[];
 }
 
 suite('Run on Target', () => {
@@ -33,12 +33,15 @@ suite('Run on Target', () => {
     const marker = `bpfdev-hello-fixture tgid=${process.pid}`;
     const ourLine = waitForEvent<string>((listener) => api.onTraceLine(listener), (line) => line.includes(marker),
       `trace line containing '${marker}'`, 60_000);
-    ourLine.catch(() => undefined);
+    ourLine.catch(() => undefined); // awaited below; a run that fails first must not leave it unhandled
 
-    const result = await vscode.commands.executeCommand<RunCommandResult>('bpfdev.run');
-    assert.ok(result && result.attached >= 1, `bpfdev.run attached programs: ${JSON.stringify(result)}`);
+    const result = await vscode.commands.executeCommand<RunCommandResult | undefined>('bpfdev.run');
+    assert.ok(result, 'bpfdev.run resolved a summary (undefined means it failed: see the eBPF log)');
+    const ours = result.attached.find((program) => program.name === FIXTURE_PROGRAM);
+    assert.ok(ours, `${FIXTURE_PROGRAM} attached: ${JSON.stringify(result)}`);
     assert.equal(api.runningSessions(), 1);
-    assert.ok((await loadedProgramNames()).includes(FIXTURE_PROGRAM), `bpftool lists ${FIXTURE_PROGRAM} while it runs`);
+    assert.ok((await loadedPrograms()).some((program) => program.id === ours.progId && program.name === FIXTURE_PROGRAM),
+      `bpftool prog show lists ${FIXTURE_PROGRAM} as id ${ours.progId} while it runs`);
 
     fs.writeFileSync(workspaceFile(`trigger-${process.pid}.txt`).fsPath, 'opened by the VS Code test\n');
     console.log(`    ${(await ourLine).trim()}`);
@@ -47,7 +50,7 @@ suite('Run on Target', () => {
     await vscode.commands.executeCommand('bpfdev.stop');
     assert.equal(api.runningSessions(), 0);
     // The kernel frees a program once its last reference is gone, a moment after the loader exits.
-    await waitUntil(async () => !(await loadedProgramNames()).includes(FIXTURE_PROGRAM),
-      `${FIXTURE_PROGRAM} leaving bpftool prog show`, 10_000);
+    await waitUntil(async () => !(await loadedPrograms()).some((program) => program.id === ours.progId || program.name === FIXTURE_PROGRAM),
+      `${FIXTURE_PROGRAM} (id ${ours.progId}) leaving bpftool prog show`, 10_000);
   });
 });

@@ -7,17 +7,20 @@ import * as vscode from 'vscode';
 
 export const EXTENSION_ID = 'bpfdev.bpfdev';
 
-/** What the extension's activate() returns, for tests to wait on events instead of sleeping. */
+/**
+ * The part of the extension's activate() result (client/src/api.ts) the tests use, restated
+ * because the test project does not reference the client project.
+ */
 export interface BpfdevTestApi {
   /** Called with each trace_pipe line of every running session. */
   onTraceLine(listener: (line: string) => void): vscode.Disposable;
   runningSessions(): number;
 }
 
-/** What the `bpfdev.run` command resolves to. */
+/** What the `bpfdev.run` command resolves to (client/src/trace/run-manager.ts RunSummary); undefined when it failed. */
 export interface RunCommandResult {
-  /** Number of programs attached. */
-  attached: number;
+  attached: { name: string; section: string; progId: number }[];
+  failed: { name: string; section: string; reason: string }[];
 }
 
 /** Generous: the first verification generates vmlinux.h from the kernel's BTF. */
