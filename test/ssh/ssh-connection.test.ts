@@ -97,9 +97,11 @@ test('arguments with quotes, $(), backticks, globs and newlines reach the host v
     hostile.push(Array.from({ length: 1 + Math.floor(random() * 12) }, () => alphabet[Math.floor(random() * alphabet.length)]).join(''));
   }
   try {
-    for (const argument of hostile) {
-      const result = await connection.exec(['printf', '%s', argument]);
-      assert.equal(result.stdout.toString('utf8'), argument, `printf mangled ${JSON.stringify(argument)}`);
+    // Many arguments per command (one round trip each), NUL-separated on the way back.
+    for (let start = 0; start < hostile.length; start += 40) {
+      const batch = hostile.slice(start, start + 40);
+      const result = await connection.exec(['printf', '%s\\0', ...batch]);
+      assert.deepEqual(result.stdout.toString('utf8').split('\0').slice(0, -1), batch);
     }
     assert.equal(fs.existsSync(canary), false, 'an argument injected a command');
   } finally {

@@ -1,0 +1,133 @@
+/**
+ * Run on a remote host over real SSH (loopback sshd, this machine's kernel): the program
+ * attaches, its trace lines stream back, and every way a session can end leaves 0 of our
+ * programs loaded and no loader process behind.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { compileForTarget } from '../../host/src/compile';
+import { RunSession } from '../../host/src/loader';
+import { RemoteTarget } from '../../host/src/remote-target';
+import { SshConnection } from '../../host/src/ssh/connection';
+import { resolveHost } from '../../host/src/ssh/hosts';
+import { kernelSkipReason, loadedProgramNames, repoRoot } from '../support/kernel';
+import { sshdSessionPids, sshdSkipReason, startSshd, TestSshd } from '../support/sshd';
+
+const skip = sshdSkipReason() ?? kernelSkipReason();
+const PROGRAM = 'hello_openat';
+let sshd: TestSshd;
+let objectPath: string;
+
+before(async () => {
+  if (skip) return;
+  sshd = await startSshd({ users: true });
+  const target = await connect('bpfdev-test');
+  try {
+    objectPath = (await compileForTarget(path.join(repoRoot, 'examples', 'hello-openat.bpf.c'), target)).objectPath;
+  } finally {
+    await target.dispose();
+  }
+});
+after(() => sshd?.stop());
+
+async function connect(alias: string): Promise<RemoteTarget> {
+  const host = resolveHost(alias, fs.readFileSync(sshd.configPath, 'utf8'));
+  return new RemoteTarget(await SshConnection.connect(host, { askHostKey: async () => false }));
+}
+
+function loaderProcesses(): string[] {
+  try {
+    return execFileSync('pgrep', ['-af', 'bpfdev-loader'], { encoding: 'utf8' }).split('\n').filter((line) => line.includes(' run '));
+  } catch {
+    return [];
+  }
+}
+
+/** Waits until the kernel no longer has our program: the observable end state of every teardown path. */
+async function untilDetached(what: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (loadedProgramNames().includes(PROGRAM) || loaderProcesses().length > 0) {
+    assert.ok(Date.now() < deadline, `${what}: ${PROGRAM} still loaded or a loader still running after 15 s`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+async function startAndSeeTrace(target: RemoteTarget): Promise<RunSession> {
+  const session = await RunSession.start(target, objectPath, { trace: true });
+  const marker = `/tmp/bpfdev-remote-${process.pid}-${Date.now()}`;
+  const seen = new Promise<string>((resolve) => session.on('trace', (line) => { if (line.includes(marker)) resolve(line); }));
+  const ready = await session.ready;
+  assert.equal(ready.attached, 1, `attach failed: ${JSON.stringify(session.attachFailures)}`);
+  assert.ok(loadedProgramNames().includes(PROGRAM));
+  const opener = setInterval(() => { try { fs.openSync(marker, 'r'); } catch { /* the openat is what counts */ } }, 20);
+  try {
+    assert.match(await seen, /hello-openat: pid \d+ opened/);
+  } finally {
+    clearInterval(opener);
+  }
+  return session;
+}
+
+test('run over SSH as root streams trace lines; Stop detaches and removes the uploaded object', { skip, timeout: 90_000 }, async () => {
+  const target = await connect('bpfdev-test');
+  try {
+    const session = await startAndSeeTrace(target);
+    const uploaded = fs.readdirSync('/root/.cache/bpfdev-0').filter((name) => name.endsWith('.o'));
+    assert.ok(uploaded.length > 0, 'the object was uploaded to the private dir');
+    assert.equal(fs.statSync('/root/.cache/bpfdev-0').mode & 0o777, 0o700);
+    await session.stop();
+    await untilDetached('after Stop');
+    assert.deepEqual(fs.readdirSync('/root/.cache/bpfdev-0').filter((name) => name.endsWith('.o')), [], 'Stop removes the object');
+  } finally {
+    await target.dispose();
+  }
+});
+
+test('run over SSH through sudo -n as a non-root user', { skip, timeout: 90_000 }, async () => {
+  const target = await connect('bpfdev-test-sudo');
+  try {
+    assert.equal(await target.privilegeMode(), 'sudo');
+    const session = await startAndSeeTrace(target);
+    await session.stop();
+    await untilDetached('after Stop via sudo');
+  } finally {
+    await target.dispose();
+  }
+});
+
+test('closing the client connection detaches', { skip, timeout: 90_000 }, async () => {
+  const target = await connect('bpfdev-test');
+  await startAndSeeTrace(target);
+  await target.dispose();
+  await untilDetached('after the client closed its connection');
+});
+
+test('killing the SSH session from the host side detaches', { skip, timeout: 90_000 }, async () => {
+  const target = await connect('bpfdev-test');
+  try {
+    await startAndSeeTrace(target);
+    const sessions = sshdSessionPids(sshd);
+    assert.ok(sessions.length > 0);
+    for (const pid of sessions) process.kill(pid, 'SIGKILL');
+    await untilDetached('after sshd sessions were killed');
+  } finally {
+    await target.dispose().catch(() => undefined);
+  }
+});
+
+test('killing the loader on the host detaches (FD-owned links die with it)', { skip, timeout: 90_000 }, async () => {
+  const target = await connect('bpfdev-test');
+  try {
+    const session = await startAndSeeTrace(target);
+    const [line] = loaderProcesses();
+    assert.ok(line, 'a loader runs on the host');
+    process.kill(Number(line.split(' ')[0]), 'SIGKILL');
+    await session.exited;
+    await untilDetached('after the loader was killed');
+  } finally {
+    await target.dispose();
+  }
+});
