@@ -1,0 +1,4 @@
+export { parseBtf, Btf, BtfParseResult, MemberListOptions } from './reader';
+export { generateVmlinuxH, VmlinuxHeaderOptions } from './c-header';
+export { FormatOptions } from './c-decl';
+export * from './types';
