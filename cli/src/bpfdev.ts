@@ -5,13 +5,17 @@
 import { parseArgs } from 'node:util';
 import { runVerify } from './verify-command';
 import { runRun } from './run-command';
+import { runHost } from './host-command';
 
 const USAGE = `usage:
   bpfdev verify FILE.bpf.c [--json]            compile, load in the target's verifier, report diagnostics
   bpfdev run FILE.bpf.c [--duration SECONDS]   compile, attach on the target, stream trace_pipe until Ctrl-C
+  bpfdev host [--json]                         what the target can do: kernel, BTF, kprobes, fentry, privilege...
 options:
-  --clang PATH        clang to use (default: clang)
-  --cflags "FLAGS"    extra clang flags
+  --host HOST              target host: an ~/.ssh/config alias, user@host[:port], or local (default)
+  --trust-host-key SHA256:...  accept this exact host key fingerprint when the host is not in known_hosts
+  --clang PATH             clang to use (default: clang)
+  --cflags "FLAGS"         extra clang flags
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -28,8 +32,12 @@ async function main(argv: string[]): Promise<number> {
       duration: { type: 'string' },
       clang: { type: 'string' },
       cflags: { type: 'string' },
+      host: { type: 'string' },
+      'trust-host-key': { type: 'string' },
     },
   });
+  const target = { host: values.host, trustHostKey: values['trust-host-key'] };
+  if (command === 'host') return runHost({ json: values.json ?? false, target });
   const file = positionals[0];
   if (!file || positionals.length > 1) {
     process.stderr.write(`bpfdev ${command}: expected exactly one FILE\n\n${USAGE}`);
@@ -38,14 +46,14 @@ async function main(argv: string[]): Promise<number> {
   const compile = { clang: values.clang, extraFlags: values.cflags ? values.cflags.split(/\s+/).filter(Boolean) : [] };
   switch (command) {
     case 'verify':
-      return runVerify(file, { json: values.json ?? false, compile });
+      return runVerify(file, { json: values.json ?? false, compile, target });
     case 'run': {
       const duration = values.duration === undefined ? undefined : Number(values.duration);
       if (duration !== undefined && !(duration > 0)) {
         process.stderr.write(`bpfdev run: --duration wants a positive number of seconds, not "${values.duration}"\n`);
         return 2;
       }
-      return runRun(file, { durationSeconds: duration, compile });
+      return runRun(file, { durationSeconds: duration, compile, target });
     }
     default:
       process.stderr.write(`bpfdev: unknown command "${command}"\n\n${USAGE}`);

@@ -1,11 +1,20 @@
 /** `bpfdev run`: attach on the target and stream trace_pipe until Ctrl-C or --duration. */
 import { compileForTarget, CompileOptions } from '../../host/src/compile';
-import { LocalTarget } from '../../host/src/local-target';
+import { openTarget, TargetOptions } from './targets';
+import type { Target } from '../../host/src/target';
 import { RunSession } from '../../host/src/loader';
 import { formatSourceDiagnostic } from './format';
 
-export async function runRun(file: string, options: { durationSeconds?: number; compile: CompileOptions }): Promise<number> {
-  const target = new LocalTarget();
+export async function runRun(file: string, options: { durationSeconds?: number; compile: CompileOptions; target: TargetOptions }): Promise<number> {
+  const target = await openTarget(options.target);
+  try {
+    return await runOn(target, file, options);
+  } finally {
+    await target.dispose();
+  }
+}
+
+async function runOn(target: Target, file: string, options: { durationSeconds?: number; compile: CompileOptions }): Promise<number> {
   const compiled = await compileForTarget(file, target, options.compile);
   for (const diagnostic of compiled.diagnostics) process.stderr.write(formatSourceDiagnostic(diagnostic) + '\n');
   if (!compiled.ok) return 1;

@@ -1,11 +1,12 @@
 /** `bpfdev verify`: diagnostics as `file:line:col: severity: message`, or the JSON report for CI. */
 import { CompileOptions } from '../../host/src/compile';
-import { LocalTarget } from '../../host/src/local-target';
+import { openTarget, TargetOptions } from './targets';
 import { verifyFile } from '../../host/src/verify';
 import { formatSourceDiagnostic } from './format';
 
-export async function runVerify(file: string, options: { json: boolean; compile: CompileOptions }): Promise<number> {
-  const report = await verifyFile(file, new LocalTarget(), options.compile);
+export async function runVerify(file: string, options: { json: boolean; compile: CompileOptions; target: TargetOptions }): Promise<number> {
+  const target = await openTarget(options.target);
+  const report = await verifyFile(file, target, options.compile).finally(() => target.dispose());
   const failed = !report.compiled || report.diagnostics.some((diagnostic) => diagnostic.severity === 'error');
   if (options.json) {
     const { timings: _timings, ...document } = report;

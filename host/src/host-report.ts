@@ -1,0 +1,75 @@
+/**
+ * What a target can do for eBPF, gathered in as few round trips as possible: the loader's
+ * probe (kernel, arch, BTF, tracefs, bpffs, kprobes, uprobes, fentry, lockdown) plus privilege
+ * and free space. Later errors point here ("see the host report").
+ */
+import type { ProbeEvent } from '../../core/src/loader/events';
+import { classifyLine } from '../../core/src/loader/events';
+import { RemoteTarget } from './remote-target';
+import { Target, TargetError } from './target';
+
+export interface HostReport {
+  target: string;
+  kernel: string;
+  arch: string;
+  privilege: 'root' | 'sudo' | 'none';
+  btf: boolean;
+  tracefs: string | null;
+  bpffs: boolean;
+  kprobes: boolean;
+  uprobes: boolean;
+  fentry: boolean;
+  lockdown: string;
+  freeKiB: number | null;
+  problems: string[];
+  durationMs: number;
+}
+
+export async function hostReport(target: Target): Promise<HostReport> {
+  const started = performance.now();
+  let privilege: HostReport['privilege'] = process.geteuid?.() === 0 ? 'root' : 'sudo';
+  if (target instanceof RemoteTarget) privilege = await target.privilegeMode().catch(() => 'none' as const);
+  const [loader, free] = await Promise.all([
+    target.loaderPath(),
+    target.exec(['df', '-Pk', '/tmp']).catch(() => undefined),
+  ]);
+  const result = await target.exec([loader, 'probe'], { privileged: privilege !== 'none', timeoutMs: 20_000 });
+  const probe = result.stdout.toString('utf8').split('\n').map(classifyLine)
+    .find((item) => item.type === 'event' && item.event.event === 'probe');
+  if (!probe || probe.type !== 'event') {
+    throw new TargetError(`the loader's probe failed on ${target.name}: ${result.stderr.trim() || `exit ${result.code}`}`, 'PROBE_FAILED');
+  }
+  const p = probe.event as ProbeEvent;
+  const freeKiB = Number(free?.stdout.toString('utf8').split('\n')[1]?.split(/\s+/)[3]);
+  const problems: string[] = [];
+  if (privilege === 'none') problems.push('no root and no passwordless sudo: BPF programs cannot be loaded');
+  if (!p.btf) problems.push('no kernel BTF (/sys/kernel/btf/vmlinux): CO-RE programs and vmlinux.h need CONFIG_DEBUG_INFO_BTF=y');
+  if (!p.tracefs) problems.push('tracefs is not mounted: tracepoints and trace_pipe are unavailable (mount -t tracefs nodev /sys/kernel/tracing)');
+  if (!p.bpffs) problems.push('bpffs is not mounted at /sys/fs/bpf (mount -t bpf bpf /sys/fs/bpf)');
+  if (!p.kprobes) problems.push('this kernel has no kprobe support: kprobe/kretprobe/ksyscall programs cannot attach');
+  if (!p.fentry) problems.push('fentry/fexit programs cannot attach on this kernel');
+  if (p.lockdown && p.lockdown !== 'none') problems.push(`kernel lockdown is "${p.lockdown}": bpf_probe_read_kernel and some helpers are refused`);
+  return {
+    target: target.name, kernel: p.kernel, arch: p.arch, privilege, btf: p.btf, tracefs: p.tracefs, bpffs: p.bpffs,
+    kprobes: p.kprobes, uprobes: p.uprobes, fentry: p.fentry, lockdown: p.lockdown,
+    freeKiB: Number.isFinite(freeKiB) ? freeKiB : null, problems, durationMs: performance.now() - started,
+  };
+}
+
+export function formatHostReport(report: HostReport): string {
+  const yes = (value: boolean) => (value ? 'yes' : 'no');
+  return [
+    `host       ${report.target}`,
+    `kernel     ${report.kernel} (${report.arch})`,
+    `privilege  ${report.privilege}`,
+    `BTF        ${yes(report.btf)}`,
+    `tracefs    ${report.tracefs ?? 'not mounted'}`,
+    `bpffs      ${yes(report.bpffs)}`,
+    `kprobes    ${yes(report.kprobes)}`,
+    `uprobes    ${yes(report.uprobes)}`,
+    `fentry     ${yes(report.fentry)}`,
+    `lockdown   ${report.lockdown}`,
+    `free /tmp  ${report.freeKiB === null ? '?' : `${Math.round(report.freeKiB / 1024)} MiB`}`,
+    ...(report.problems.length ? ['problems:', ...report.problems.map((problem) => `  - ${problem}`)] : ['problems:  none']),
+  ].join('\n');
+}
