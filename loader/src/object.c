@@ -1,0 +1,556 @@
+#include "object.h"
+
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "output.h"
+#include "util.h"
+
+#define LOG_SIZE_FIRST (1u << 20)
+/* The kernel rejects log buffers of UINT_MAX >> 2 bytes or more with EINVAL. */
+#define LOG_SIZE_MAX (UINT_MAX >> 2)
+
+#define LOG_LEVEL_BASIC 1
+#define LOG_LEVEL_STATS 4
+
+#define DEFAULT_MAX_ENTRIES 1024
+#define DEFAULT_RINGBUF_BYTES (256 * 1024)
+/* Not in every uapi header this may be built against. */
+#define MAP_TYPE_CGRP_STORAGE 32
+
+static char *xstrdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static char *format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *format(const char *fmt, ...)
+{
+	va_list args;
+	char *out = NULL;
+
+	va_start(args, fmt);
+	if (vasprintf(&out, fmt, args) < 0)
+		out = NULL;
+	va_end(args);
+	return out;
+}
+
+/* The first libbpf message line containing `needle`, without the "libbpf: " prefix. */
+static char *libbpf_line_with(const char *text, const char *needle)
+{
+	const char *hit = strstr(text, needle), *start, *end;
+
+	if (!hit)
+		return NULL;
+	start = hit;
+	while (start > text && start[-1] != '\n')
+		start--;
+	if (strncmp(start, "libbpf: ", 8) == 0)
+		start += 8;
+	end = strchr(hit, '\n');
+	if (!end)
+		end = hit + strlen(hit);
+	return strndup(start, (size_t)(end - start));
+}
+
+/* The last line libbpf printed, as a fallback explanation. */
+static char *libbpf_last_line(const char *text)
+{
+	const char *end = text + strlen(text), *start;
+
+	while (end > text && end[-1] == '\n')
+		end--;
+	if (end == text)
+		return NULL;
+	start = end;
+	while (start > text && start[-1] != '\n')
+		start--;
+	if (strncmp(start, "libbpf: ", 8) == 0 && end - start > 8)
+		start += 8;
+	return strndup(start, (size_t)(end - start));
+}
+
+void emit_error(const char *code, int err, const char *reason, const char *libbpf_log)
+{
+	struct event ev;
+
+	event_begin(&ev, "error");
+	event_str(&ev, "code", code);
+	event_int(&ev, "errno", err);
+	event_str(&ev, "errnoName", errno_name(err));
+	event_str(&ev, "reason", reason);
+	if (libbpf_log && libbpf_log[0])
+		event_str(&ev, "libbpfLog", libbpf_log);
+	event_emit(&ev);
+}
+
+void object_error_emit(const struct object_error *error)
+{
+	emit_error(error->code, error->err, error->reason ? error->reason : "unknown error",
+		   error->libbpf_log);
+}
+
+void object_error_free(struct object_error *error)
+{
+	free(error->reason);
+	free(error->libbpf_log);
+	memset(error, 0, sizeof(*error));
+}
+
+static void set_error(struct object_error *error, const char *code, int err, char *reason)
+{
+	error->code = code;
+	error->err = err;
+	error->reason = reason;
+	error->libbpf_log = xstrdup(libbpf_capture_text());
+}
+
+/* Catches the cases we can name precisely before libbpf's generic parse errors. */
+static bool check_file(const char *path, struct object_error *error)
+{
+	unsigned char magic[4];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (stat(path, &st) < 0) {
+		int err = errno;
+
+		set_error(error, "no-file", err,
+			  err == ENOENT ? format("%s does not exist on this host; upload the compiled object first", path)
+					: format("cannot access %s: %s", path, strerror(err)));
+		return false;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		set_error(error, "bad-object", EISDIR,
+			  format("%s is a directory; pass the compiled .o file", path));
+		return false;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int err = errno;
+
+		set_error(error, "no-file", err, format("cannot read %s: %s", path, strerror(err)));
+		return false;
+	}
+	n = read(fd, magic, sizeof(magic));
+	close(fd);
+	if (n != (ssize_t)sizeof(magic) || memcmp(magic, "\x7f" "ELF", 4) != 0) {
+		set_error(error, "bad-object", ENOEXEC,
+			  format("%s is not an ELF object file; compile the program with clang -target bpf -c", path));
+		return false;
+	}
+	return true;
+}
+
+struct bpf_object *object_open(const struct load_options *opts, struct object_error *error)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .btf_custom_path = opts->btf_path);
+	struct bpf_object *obj;
+	char *detail;
+	int err;
+
+	memset(error, 0, sizeof(*error));
+	if (!check_file(opts->path, error))
+		return NULL;
+	libbpf_capture_reset();
+	obj = bpf_object__open_file(opts->path, &open_opts);
+	if (obj)
+		return obj;
+	err = errno;
+	detail = libbpf_last_line(libbpf_capture_text());
+	if (err == ENOMEM)
+		set_error(error, "other", err, format("out of memory while opening %s", opts->path));
+	else
+		set_error(error, "bad-object", err,
+			  format("%s is not a BPF object libbpf can open (%s)%s%s; recompile it with clang -target bpf -g -O2 -c",
+				 opts->path, errno_text(err), detail ? ": " : "", detail ? detail : ""));
+	free(detail);
+	return NULL;
+}
+
+void object_apply_map_defaults(struct bpf_object *obj)
+{
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, obj) {
+		enum bpf_map_type type = bpf_map__type(map);
+
+		if (bpf_map__max_entries(map) != 0)
+			continue;
+		switch ((int)type) {
+		case BPF_MAP_TYPE_RINGBUF:
+		case BPF_MAP_TYPE_USER_RINGBUF:
+			bpf_map__set_max_entries(map, DEFAULT_RINGBUF_BYTES);
+			break;
+		/* libbpf sizes perf event arrays to the CPU count; local storage must stay 0. */
+		case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
+		case BPF_MAP_TYPE_CGROUP_STORAGE:
+		case BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE:
+		case BPF_MAP_TYPE_SK_STORAGE:
+		case BPF_MAP_TYPE_INODE_STORAGE:
+		case BPF_MAP_TYPE_TASK_STORAGE:
+		case BPF_MAP_TYPE_STRUCT_OPS:
+		case MAP_TYPE_CGRP_STORAGE:
+			break;
+		default:
+			bpf_map__set_max_entries(map, DEFAULT_MAX_ENTRIES);
+		}
+	}
+}
+
+int object_program_count(struct bpf_object *obj)
+{
+	struct bpf_program *prog;
+	int count = 0;
+
+	bpf_object__for_each_program(prog, obj)
+		count++;
+	return count;
+}
+
+char *section_attach_target(const char *section)
+{
+	/* Only these SEC() prefixes carry a target after the slash; in e.g. "cgroup/skb" the
+	 * suffix is an attach type, not a target. */
+	static const char *const with_target[] = {
+		"tracepoint", "tp", "raw_tracepoint", "raw_tp", "raw_tracepoint.w", "raw_tp.w",
+		"tp_btf", "fentry", "fexit", "fmod_ret", "fentry.s", "fexit.s", "fmod_ret.s",
+		"lsm", "lsm.s", "lsm_cgroup", "iter", "iter.s", "kprobe", "kretprobe", "ksyscall",
+		"kretsyscall", "kprobe.multi", "kretprobe.multi", "uprobe", "uretprobe",
+		"uprobe.s", "uretprobe.s", "usdt", "freplace",
+	};
+	const char *slash;
+	size_t prefix_len, i;
+
+	if (!section)
+		return NULL;
+	if (section[0] == '?')
+		section++;
+	slash = strchr(section, '/');
+	if (!slash || !slash[1])
+		return NULL;
+	prefix_len = (size_t)(slash - section);
+	for (i = 0; i < sizeof(with_target) / sizeof(with_target[0]); i++)
+		if (strlen(with_target[i]) == prefix_len && strncmp(section, with_target[i], prefix_len) == 0)
+			return strdup(slash + 1);
+	return NULL;
+}
+
+static const char *line_after(const char *log, const char *prefix)
+{
+	const char *found = NULL, *p = log;
+	size_t n = strlen(prefix);
+
+	/* Statistics are printed last; the last match wins over any earlier mention. */
+	while (p && *p) {
+		if (strncmp(p, prefix, n) == 0)
+			found = p + n;
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return found;
+}
+
+long long log_insns_processed(const char *log)
+{
+	const char *p = line_after(log ? log : "", "processed ");
+	char *end;
+	long long n;
+
+	if (!p)
+		return -1;
+	n = strtoll(p, &end, 10);
+	if (end == p || strncmp(end, " insns", 6) != 0)
+		return -1;
+	return n;
+}
+
+char *log_stack_depth(const char *log)
+{
+	const char *p = line_after(log ? log : "", "stack depth ");
+	size_t n;
+
+	if (!p)
+		return NULL;
+	n = strcspn(p, "\n");
+	return n ? strndup(p, n) : NULL;
+}
+
+static struct bpf_program *program_at(struct bpf_object *obj, int index)
+{
+	struct bpf_program *prog;
+	int i = 0;
+
+	bpf_object__for_each_program(prog, obj)
+		if (i++ == index)
+			return prog;
+	return NULL;
+}
+
+static void classify_failure(struct program_report *r)
+{
+	const char *lb = r->libbpf_log ? r->libbpf_log : "";
+	char *line;
+
+	if (strstr(lb, "BPF program load failed")) {
+		r->verdict = "rejected";
+		if (r->log && r->log[0])
+			return;
+		/* An empty log means the kernel refused the program before the verifier ran. */
+		if (r->err == EPERM || r->err == EACCES)
+			r->reason = format("the kernel refused to load the program (%s) before verifying it: loading BPF needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)",
+					   errno_name(r->err));
+		else if (r->err == EINVAL || r->err == ENOTSUP || r->err == 524)
+			r->reason = format("the kernel refused the program (%s) before verifying it: this kernel may not support program type '%s'%s%s",
+					   errno_name(r->err), r->prog_type, r->attach_type ? " with attach type " : "",
+					   r->attach_type ? r->attach_type : "");
+		else
+			r->reason = format("the kernel refused the program before verifying it: %s", errno_text(r->err));
+		return;
+	}
+	if ((line = libbpf_line_with(lb, "failed to find kernel BTF type ID"))) {
+		r->verdict = "attach-target-missing";
+		r->reason = format("'%s' does not exist in this kernel's BTF, so there is nothing to attach to (check the name; the function may be inlined, renamed or absent in this kernel version) [%s]",
+				   r->attach_to ? r->attach_to : "?", line);
+		free(line);
+		return;
+	}
+	if ((line = libbpf_line_with(lb, "failed to find BPF program (FD")) ||
+	    (line = libbpf_line_with(lb, "attach program FD is not set"))) {
+		r->verdict = "attach-target-missing";
+		r->reason = format("this program replaces or extends another BPF program, which must be given at load time [%s]", line);
+		free(line);
+		return;
+	}
+
+	r->verdict = "not-loaded";
+	if (strstr(lb, "failed to find valid kernel BTF") || strstr(lb, "Error loading vmlinux BTF")) {
+		r->code = "no-btf";
+		r->reason = format("this kernel has no BTF (/sys/kernel/btf/vmlinux is missing), which CO-RE relocations and BTF-typed programs need: use a kernel built with CONFIG_DEBUG_INFO_BTF=y, or pass --btf with a BTF file for this exact kernel");
+	} else if ((line = libbpf_line_with(lb, "failed to parse target BTF"))) {
+		r->code = "bad-btf";
+		r->reason = format("the BTF file given with --btf could not be parsed [%s]", line);
+	} else if ((line = libbpf_line_with(lb, "failed to create:"))) {
+		const char *hint = "";
+
+		r->code = "map-create";
+		if (r->err == E2BIG)
+			hint = ": a key, value or max_entries is larger than the kernel allows for this map type";
+		else if (r->err == EINVAL)
+			hint = ": the map type, flags or sizes are not valid for this kernel";
+		else if (r->err == EPERM)
+			hint = ": creating maps needs root";
+		else if (r->err == ENOMEM)
+			hint = ": not enough memory (or memlock limit) for this map";
+		r->reason = format("a map could not be created, so no program was loaded%s [%s]", hint, line);
+	} else if ((line = libbpf_line_with(lb, "CO-RE relocat"))) {
+		r->code = "core-relo";
+		r->reason = format("CO-RE relocation against the kernel's BTF failed [%s]", line);
+	} else if ((line = libbpf_line_with(lb, "not found in kernel BTF"))) {
+		r->code = "extern";
+		r->reason = format("the object uses a kernel symbol this kernel does not have [%s]", line);
+	} else {
+		r->code = "other";
+		line = libbpf_last_line(lb);
+		r->reason = format("libbpf could not prepare the object (%s)%s%s", errno_text(r->err),
+				   line ? ": " : "", line ? line : "");
+	}
+	free(line);
+}
+
+struct attempt {
+	int err;
+	char *log;
+	bool truncated;
+	char *libbpf_log;
+	long long load_time_us;
+};
+
+/* One load of program `index` alone at `level`, growing the log buffer while the kernel says
+ * it did not fit (ENOSPC), so the caller gets the whole log. */
+static void load_attempt(const struct load_options *opts, int index, unsigned int level,
+			 struct program_report *r, struct attempt *out)
+{
+	size_t size = LOG_SIZE_FIRST;
+
+	memset(out, 0, sizeof(*out));
+	for (;;) {
+		struct object_error error;
+		struct bpf_program *prog, *target;
+		struct bpf_object *obj;
+		char *buf;
+		long long start;
+		int err;
+
+		obj = object_open(opts, &error);
+		if (!obj) {
+			out->err = error.err ? error.err : EINVAL;
+			out->libbpf_log = error.libbpf_log;
+			error.libbpf_log = NULL;
+			object_error_free(&error);
+			return;
+		}
+		object_apply_map_defaults(obj);
+		target = program_at(obj, index);
+		if (!target) {
+			bpf_object__close(obj);
+			out->err = ENOENT;
+			return;
+		}
+		bpf_object__for_each_program(prog, obj)
+			bpf_program__set_autoload(prog, prog == target);
+		if (!r->name) {
+			enum bpf_attach_type attach_type = bpf_program__expected_attach_type(target);
+			const char *type = libbpf_bpf_prog_type_str(bpf_program__type(target));
+
+			r->name = xstrdup(bpf_program__name(target));
+			r->section = xstrdup(bpf_program__section_name(target));
+			r->prog_type = type ? type : "unknown";
+			r->attach_type = attach_type ? libbpf_bpf_attach_type_str(attach_type) : NULL;
+			r->attach_to = section_attach_target(r->section);
+			r->insn_count = bpf_program__insn_cnt(target);
+		}
+		buf = malloc(size);
+		if (!buf) {
+			bpf_object__close(obj);
+			out->err = ENOMEM;
+			return;
+		}
+		buf[0] = '\0';
+		bpf_program__set_log_buf(target, buf, size);
+		bpf_program__set_log_level(target, level);
+		start = monotonic_us();
+		err = bpf_object__load(obj);
+		out->load_time_us = monotonic_us() - start;
+		bpf_object__close(obj);
+		err = err < 0 ? -err : err;
+		if (err == ENOSPC && buf[0] && size < LOG_SIZE_MAX) {
+			free(buf);
+			size = size > LOG_SIZE_MAX / 2 ? LOG_SIZE_MAX : size * 2;
+			continue;
+		}
+		out->err = err;
+		out->truncated = err == ENOSPC && buf[0];
+		out->log = buf;
+		out->libbpf_log = xstrdup(libbpf_capture_text());
+		return;
+	}
+}
+
+static void attempt_free(struct attempt *a)
+{
+	free(a->log);
+	free(a->libbpf_log);
+	memset(a, 0, sizeof(*a));
+}
+
+void verify_program(const struct load_options *opts, int index, struct program_report *r)
+{
+	unsigned int detail_level = (opts->log_level ? opts->log_level : LOG_LEVEL_BASIC) | LOG_LEVEL_STATS;
+	unsigned int level;
+	struct attempt a;
+
+	memset(r, 0, sizeof(*r));
+	r->insns_processed = -1;
+	/* A successful load only needs statistics; a full log of an accepted program can be
+	 * huge, so it is requested only when asked for explicitly with --log-level. */
+	level = opts->log_level ? detail_level : LOG_LEVEL_STATS;
+	load_attempt(opts, index, level, r, &a);
+	/* Only a kernel rejection has a verifier log worth a second, detailed pass. */
+	if (a.err && level != detail_level && a.libbpf_log && strstr(a.libbpf_log, "BPF program load failed")) {
+		attempt_free(&a);
+		level = detail_level;
+		load_attempt(opts, index, level, r, &a);
+	}
+	if (!r->name) {
+		r->name = format("#%d", index);
+		r->prog_type = "unknown";
+	}
+	if (!r->section)
+		r->section = strdup("");
+	r->err = a.err;
+	r->log = a.log ? a.log : strdup("");
+	r->log_truncated = a.truncated;
+	r->log_level = level;
+	r->libbpf_log = a.libbpf_log ? a.libbpf_log : strdup("");
+	r->load_time_us = a.load_time_us;
+	r->insns_processed = log_insns_processed(r->log);
+	r->stack_depth = log_stack_depth(r->log);
+	if (a.err == 0)
+		r->verdict = "ok";
+	else
+		classify_failure(r);
+}
+
+bool report_is_permission_failure(const struct program_report *r, struct object_error *error)
+{
+	if (r->err != EPERM && r->err != EACCES)
+		return false;
+	/* EACCES with a log is an ordinary verifier rejection; only an empty log means the
+	 * kernel never got as far as verifying. */
+	if (r->log && r->log[0])
+		return false;
+	if (geteuid() == 0 && r->err == EACCES)
+		return false;
+	memset(error, 0, sizeof(*error));
+	error->code = "permission";
+	error->err = r->err;
+	error->reason = format("the kernel does not allow this user (euid %u) to load BPF programs: run the loader as root or with sudo (it needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)",
+			       (unsigned int)geteuid());
+	error->libbpf_log = xstrdup(r->libbpf_log);
+	return true;
+}
+
+void program_report_emit(const struct program_report *r)
+{
+	struct event ev;
+
+	event_begin(&ev, "program");
+	event_str(&ev, "name", r->name);
+	event_str(&ev, "section", r->section);
+	event_str(&ev, "progType", r->prog_type);
+	event_str(&ev, "attachType", r->attach_type);
+	event_str(&ev, "attachTo", r->attach_to);
+	event_str(&ev, "verdict", r->verdict);
+	event_int(&ev, "errno", r->err);
+	event_str(&ev, "errnoName", errno_name(r->err));
+	if (r->reason)
+		event_str(&ev, "reason", r->reason);
+	if (r->code)
+		event_str(&ev, "code", r->code);
+	event_str(&ev, "log", r->log);
+	event_bool(&ev, "logTruncated", r->log_truncated);
+	event_int(&ev, "logLevel", r->log_level);
+	event_str(&ev, "libbpfLog", r->libbpf_log);
+	if (r->insns_processed >= 0)
+		event_int(&ev, "insnsProcessed", r->insns_processed);
+	else
+		event_null(&ev, "insnsProcessed");
+	event_str(&ev, "stackDepth", r->stack_depth);
+	event_int(&ev, "insnCount", (long long)r->insn_count);
+	event_int(&ev, "loadTimeUs", r->load_time_us);
+	event_emit(&ev);
+}
+
+void program_report_free(struct program_report *r)
+{
+	free(r->name);
+	free(r->section);
+	free(r->attach_to);
+	free(r->log);
+	free(r->libbpf_log);
+	free(r->stack_depth);
+	free(r->reason);
+	memset(r, 0, sizeof(*r));
+}

@@ -1,0 +1,185 @@
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/statfs.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "modes.h"
+#include "output.h"
+#include "util.h"
+
+#define BPF_FS_MAGIC_NUMBER 0xcafe4a11
+#define LOCKDOWN_FILE "/sys/kernel/security/lockdown"
+
+static bool read_small_file(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return false;
+	buf[n] = '\0';
+	return true;
+}
+
+/* "[none] integrity confidentiality" -> "none" */
+static bool parse_lockdown(const char *text, char *out, size_t size)
+{
+	const char *open_bracket = strchr(text, '['), *close_bracket;
+
+	if (!open_bracket || !(close_bracket = strchr(open_bracket, ']')))
+		return false;
+	snprintf(out, size, "%.*s", (int)(close_bracket - open_bracket - 1), open_bracket + 1);
+	return true;
+}
+
+/* securityfs is often not mounted (containers, minimal VMs). Mounting it in a throwaway
+ * private mount namespace reads the mode without touching the host's mounts. */
+static bool lockdown_via_private_mount(char *out, size_t size)
+{
+	char text[128];
+	int fds[2], status;
+	ssize_t n;
+	pid_t child;
+
+	if (geteuid() != 0 || pipe2(fds, O_CLOEXEC) < 0)
+		return false;
+	child = fork();
+	if (child < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return false;
+	}
+	if (child == 0) {
+		char buf[128];
+
+		close(fds[0]);
+		if (unshare(CLONE_NEWNS) == 0 &&
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
+		    mount("securityfs", "/sys/kernel/security", "securityfs", 0, NULL) == 0 &&
+		    read_small_file(LOCKDOWN_FILE, buf, sizeof(buf)) &&
+		    write(fds[1], buf, strlen(buf)) > 0)
+			_exit(0);
+		_exit(1);
+	}
+	close(fds[1]);
+	n = read(fds[0], text, sizeof(text) - 1);
+	close(fds[0]);
+	waitpid(child, &status, 0);
+	if (n <= 0)
+		return false;
+	text[n] = '\0';
+	return parse_lockdown(text, out, size);
+}
+
+static void lockdown_mode(char *out, size_t size)
+{
+	char text[128];
+
+	if (read_small_file(LOCKDOWN_FILE, text, sizeof(text)) && parse_lockdown(text, out, size))
+		return;
+	if (lockdown_via_private_mount(out, size))
+		return;
+	snprintf(out, size, "unknown");
+}
+
+/* Loads and attaches a do-nothing fentry program: only an actual attach proves that the
+ * kernel can build trampolines (loading alone succeeds on some kernels that cannot). */
+static bool probe_fentry(char *reason, size_t size)
+{
+	static const char *const targets[] = { "bpf_fentry_test1", "do_nanosleep" };
+	struct bpf_insn return_zero[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	struct btf *vmlinux;
+	int id = -1, prog_fd, link_fd;
+	size_t i;
+
+	vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux) {
+		snprintf(reason, size, "no kernel BTF, which fentry needs");
+		return false;
+	}
+	for (i = 0; i < sizeof(targets) / sizeof(targets[0]) && id < 0; i++)
+		id = btf__find_by_name_kind(vmlinux, targets[i], BTF_KIND_FUNC);
+	btf__free(vmlinux);
+	if (id < 0) {
+		snprintf(reason, size, "no known probe target function in kernel BTF");
+		return false;
+	}
+	{
+		LIBBPF_OPTS(bpf_prog_load_opts, load_opts,
+			    .expected_attach_type = BPF_TRACE_FENTRY, .attach_btf_id = (__u32)id);
+
+		prog_fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "bpfdev_probe", "GPL", return_zero,
+					sizeof(return_zero) / sizeof(return_zero[0]), &load_opts);
+	}
+	if (prog_fd < 0) {
+		int err = errno;
+
+		snprintf(reason, size, "loading a trivial fentry program failed: %s (%s)", errno_name(err), errno_text(err));
+		return false;
+	}
+	link_fd = bpf_raw_tracepoint_open(NULL, prog_fd);
+	if (link_fd < 0) {
+		int err = errno;
+
+		snprintf(reason, size, "attaching a trivial fentry program failed: %s (%s)", errno_name(err), errno_text(err));
+		close(prog_fd);
+		return false;
+	}
+	close(link_fd);
+	close(prog_fd);
+	return true;
+}
+
+int mode_probe(void)
+{
+	char lockdown[64], fentry_reason[256] = "", value[32], libbpf_version[32];
+	const char *tracefs = tracefs_dir();
+	struct utsname uts;
+	struct statfs fs;
+	struct event ev;
+	bool fentry;
+
+	uname(&uts);
+	lockdown_mode(lockdown, sizeof(lockdown));
+	fentry = probe_fentry(fentry_reason, sizeof(fentry_reason));
+	snprintf(libbpf_version, sizeof(libbpf_version), "%u.%u", libbpf_major_version(), libbpf_minor_version());
+
+	event_begin(&ev, "probe");
+	event_str(&ev, "kernel", uts.release);
+	event_str(&ev, "arch", uts.machine);
+	event_bool(&ev, "btf", path_exists("/sys/kernel/btf/vmlinux"));
+	event_str(&ev, "tracefs", tracefs);
+	event_bool(&ev, "bpffs", statfs("/sys/fs/bpf", &fs) == 0 && (unsigned long)fs.f_type == BPF_FS_MAGIC_NUMBER);
+	event_bool(&ev, "kprobes", kernel_has_kprobes());
+	event_bool(&ev, "uprobes", kernel_has_uprobes());
+	event_bool(&ev, "fentry", fentry);
+	if (!fentry)
+		event_str(&ev, "fentryReason", fentry_reason);
+	event_bool(&ev, "bpfLoad", libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SOCKET_FILTER, NULL) == 1);
+	event_str(&ev, "lockdown", lockdown);
+	if (read_small_file("/proc/sys/kernel/unprivileged_bpf_disabled", value, sizeof(value)))
+		event_int(&ev, "unprivilegedBpfDisabled", atoi(value));
+	else
+		event_null(&ev, "unprivilegedBpfDisabled");
+	event_int(&ev, "euid", geteuid());
+	event_str(&ev, "libbpf", libbpf_version);
+	event_str(&ev, "loaderVersion", BPFDEV_LOADER_VERSION);
+	return event_emit(&ev) == 0 ? 0 : 1;
+}

@@ -1,0 +1,363 @@
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "modes.h"
+#include "output.h"
+#include "session.h"
+#include "util.h"
+
+/* Statistics only; a whole verifier log is fetched by re-verifying if the load fails. */
+#define RUN_LOG_SIZE (64 * 1024)
+#define LOG_LEVEL_STATS 4
+
+static char *format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *format(const char *fmt, ...)
+{
+	va_list args;
+	char *out = NULL;
+
+	va_start(args, fmt);
+	if (vasprintf(&out, fmt, args) < 0)
+		out = NULL;
+	va_end(args);
+	return out;
+}
+
+static bool section_has_prefix(const char *section, const char *const *prefixes)
+{
+	size_t len;
+
+	if (section[0] == '?')
+		section++;
+	len = strcspn(section, "/");
+	for (; *prefixes; prefixes++)
+		if (strlen(*prefixes) == len && strncmp(section, *prefixes, len) == 0)
+			return true;
+	return false;
+}
+
+/* Says in words why auto-attach failed: the errno alone rarely tells a user what to do. */
+static char *attach_failure_reason(const char *section, const char *target, int err)
+{
+	static const char *const kprobes[] = { "kprobe", "kretprobe", "ksyscall", "kretsyscall", NULL };
+	static const char *const kprobe_multi[] = { "kprobe.multi", "kretprobe.multi", NULL };
+	static const char *const uprobes[] = { "uprobe", "uretprobe", "uprobe.s", "uretprobe.s", "usdt", NULL };
+	static const char *const tracepoints[] = { "tracepoint", "tp", NULL };
+	static const char *const raw_tracepoints[] = { "raw_tracepoint", "raw_tp", "raw_tracepoint.w", "raw_tp.w", NULL };
+	static const char *const trampolines[] = { "fentry", "fexit", "fmod_ret", "fentry.s", "fexit.s",
+						   "fmod_ret.s", "tp_btf", "freplace", NULL };
+	static const char *const lsm[] = { "lsm", "lsm.s", NULL };
+	const char *what = target ? target : "?";
+
+	if (section_has_prefix(section, kprobes) || section_has_prefix(section, kprobe_multi)) {
+		if (!kernel_has_kprobes())
+			return format("this kernel has no kprobe support (no /sys/bus/event_source/devices/kprobe and no kprobe_events in tracefs; CONFIG_KPROBES is off): use a tracepoint, raw_tp or fentry program instead");
+		if (section_has_prefix(section, kprobe_multi) && (err == EOPNOTSUPP || err == 524))
+			return format("this kernel does not support kprobe.multi (needs Linux 5.18+ with CONFIG_FPROBE): use one kprobe per function");
+		if (err == ENOENT || err == EINVAL || err == ESRCH || err == EADDRNOTAVAIL)
+			return format("function not found in kernel: '%s' is not in /proc/kallsyms or cannot be probed (inlined and notrace functions cannot be)", what);
+	} else if (section_has_prefix(section, uprobes)) {
+		if (!kernel_has_uprobes())
+			return format("this kernel has no uprobe support (no /sys/bus/event_source/devices/uprobe; CONFIG_UPROBES is off)");
+		if (!target && err == EOPNOTSUPP)
+			return format("SEC(\"%s\") names no binary: write it as uprobe/PATH:FUNCTION so the loader can attach it", section);
+		if (err == ENOENT || err == ESRCH)
+			return format("binary or function not found: '%s' (the path must exist on the target host and the function must be in its symbol table)", what);
+	} else if (section_has_prefix(section, tracepoints)) {
+		const char *tracefs = tracefs_dir();
+
+		if (err == ENOENT && !tracefs)
+			return format("tracefs is not mounted, so tracepoints cannot be found: mount it with 'mount -t tracefs nodev /sys/kernel/tracing'");
+		if (err == ENOENT)
+			return format("no such tracepoint '%s' in this kernel (see %s/events/)", what, tracefs);
+	} else if (section_has_prefix(section, raw_tracepoints)) {
+		if (err == ENOENT || err == EINVAL)
+			return format("no such raw tracepoint '%s' in this kernel", what);
+	} else if (section_has_prefix(section, trampolines) || section_has_prefix(section, lsm)) {
+		if (section_has_prefix(section, lsm) && (err == EINVAL || err == EOPNOTSUPP))
+			return format("the BPF LSM is not active in this kernel: add 'bpf' to the lsm= boot parameter (CONFIG_BPF_LSM=y is needed too)");
+		if (err == 524 || err == EOPNOTSUPP)
+			return format("this kernel cannot attach BPF trampolines (fentry/fexit/fmod_ret/lsm/tp_btf): it lacks JIT or ftrace direct-call support; use a tracepoint or raw_tp instead");
+		if (err == ENOENT || err == ESRCH || err == EINVAL)
+			return format("attach target '%s' not found in kernel", what);
+	}
+	if (err == EOPNOTSUPP)
+		return format("libbpf cannot attach SEC(\"%s\") by itself: this program type attaches to a specific object (network interface, cgroup, socket, map or binary) that the application must name", section);
+	if (err == EPERM || err == EACCES)
+		return format("the kernel did not permit the attach (%s): it needs root, and kernel lockdown can forbid some attach types", errno_name(err));
+	if (err == EBUSY || err == EEXIST)
+		return format("the attach point '%s' is already in use by another program", what);
+	return format("attach failed: %s", errno_text(err));
+}
+
+static unsigned int program_id(const struct bpf_program *prog)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) < 0)
+		return 0;
+	return info.id;
+}
+
+static const char *prog_type_name(const struct bpf_program *prog)
+{
+	const char *name = libbpf_bpf_prog_type_str(bpf_program__type(prog));
+
+	return name ? name : "unknown";
+}
+
+/* The object failed as a whole: load every program alone, as `verify` does, so the caller
+ * learns which ones the verifier refused and why. */
+static void report_load_failure(const struct load_options *opts, int count, int err, const char *libbpf_log)
+{
+	struct object_error error;
+	int i, failed = 0;
+
+	for (i = 0; i < count; i++) {
+		struct program_report report;
+
+		verify_program(opts, i, &report);
+		if (report_is_permission_failure(&report, &error)) {
+			object_error_emit(&error);
+			object_error_free(&error);
+			program_report_free(&report);
+			return;
+		}
+		program_report_emit(&report);
+		if (strcmp(report.verdict, "ok") != 0)
+			failed++;
+		program_report_free(&report);
+	}
+	if (failed == 0) {
+		char *reason = format("every program loads on its own, but the object failed to load as a whole (%s); see libbpfLog",
+				      errno_text(err));
+
+		emit_error("other", err, reason, libbpf_log);
+		free(reason);
+	}
+}
+
+static void emit_loaded(const struct bpf_program *prog, const char *log)
+{
+	char *attach_to = section_attach_target(bpf_program__section_name(prog));
+	long long processed = log_insns_processed(log);
+	char *stack_depth = log_stack_depth(log);
+	struct event ev;
+
+	event_begin(&ev, "loaded");
+	event_str(&ev, "name", bpf_program__name(prog));
+	event_str(&ev, "section", bpf_program__section_name(prog));
+	event_str(&ev, "progType", prog_type_name(prog));
+	event_str(&ev, "attachTo", attach_to);
+	event_int(&ev, "progId", program_id(prog));
+	if (processed >= 0)
+		event_int(&ev, "insnsProcessed", processed);
+	else
+		event_null(&ev, "insnsProcessed");
+	event_str(&ev, "stackDepth", stack_depth);
+	event_int(&ev, "insnCount", (long long)bpf_program__insn_cnt(prog));
+	event_emit(&ev);
+	free(attach_to);
+	free(stack_depth);
+}
+
+static struct bpf_link *attach_program(struct bpf_program *prog, bool *ok)
+{
+	const char *section = bpf_program__section_name(prog);
+	char *attach_to = section_attach_target(section);
+	struct bpf_link *link;
+	struct event ev;
+	int err;
+
+	libbpf_capture_reset();
+	link = bpf_program__attach(prog);
+	err = link ? 0 : (errno ? errno : EINVAL);
+	if (link) {
+		event_begin(&ev, "attached");
+		event_str(&ev, "name", bpf_program__name(prog));
+		event_str(&ev, "section", section);
+		event_str(&ev, "progType", prog_type_name(prog));
+		event_str(&ev, "attachTo", attach_to);
+		event_int(&ev, "progId", program_id(prog));
+	} else {
+		char *reason = attach_failure_reason(section, attach_to, err);
+
+		event_begin(&ev, "attach-failed");
+		event_str(&ev, "name", bpf_program__name(prog));
+		event_str(&ev, "section", section);
+		event_str(&ev, "progType", prog_type_name(prog));
+		event_str(&ev, "attachTo", attach_to);
+		event_int(&ev, "errno", err);
+		event_str(&ev, "errnoName", errno_name(err));
+		event_str(&ev, "reason", reason ? reason : errno_text(err));
+		event_str(&ev, "libbpfLog", libbpf_capture_text());
+		free(reason);
+	}
+	event_emit(&ev);
+	free(attach_to);
+	*ok = link != NULL;
+	return link;
+}
+
+int mode_run(const struct load_options *opts, bool trace)
+{
+	struct bpf_link **links = NULL;
+	struct object_error error;
+	struct bpf_program *prog;
+	struct bpf_object *obj;
+	struct session session;
+	char **logs = NULL;
+	int count, i, err, attached = 0, failed = 0, detached = 0;
+	const char *cause;
+	struct event ev;
+
+	/* Stop signals are caught from the start: one arriving during load still ends in a
+	 * clean exit rather than a half-attached object. */
+	if (session_init(&session) < 0) {
+		emit_error("other", errno, "cannot set up signal handling", NULL);
+		return 1;
+	}
+	obj = object_open(opts, &error);
+	if (!obj) {
+		object_error_emit(&error);
+		object_error_free(&error);
+		session_close(&session);
+		return 1;
+	}
+	count = object_program_count(obj);
+	if (count == 0) {
+		emit_error("bad-object", 0,
+			   "the object contains no BPF programs: put each program in a function marked with SEC(\"...\")",
+			   libbpf_capture_text());
+		bpf_object__close(obj);
+		session_close(&session);
+		return 1;
+	}
+	object_apply_map_defaults(obj);
+	logs = calloc((size_t)count, sizeof(*logs));
+	links = calloc((size_t)count, sizeof(*links));
+	if (!logs || !links) {
+		emit_error("other", ENOMEM, "out of memory", NULL);
+		bpf_object__close(obj);
+		session_close(&session);
+		return 1;
+	}
+	i = 0;
+	bpf_object__for_each_program(prog, obj) {
+		logs[i] = calloc(1, RUN_LOG_SIZE);
+		if (logs[i]) {
+			bpf_program__set_log_buf(prog, logs[i], RUN_LOG_SIZE);
+			bpf_program__set_log_level(prog, LOG_LEVEL_STATS);
+		}
+		i++;
+	}
+
+	libbpf_capture_reset();
+	err = bpf_object__load(obj);
+	if (err) {
+		char *libbpf_log = strdup(libbpf_capture_text());
+
+		bpf_object__close(obj);
+		report_load_failure(opts, count, err < 0 ? -err : err, libbpf_log ? libbpf_log : "");
+		free(libbpf_log);
+		for (i = 0; i < count; i++)
+			free(logs[i]);
+		free(logs);
+		free(links);
+		session_close(&session);
+		return 1;
+	}
+
+	i = 0;
+	bpf_object__for_each_program(prog, obj) {
+		if (bpf_program__autoload(prog)) {
+			emit_loaded(prog, logs[i]);
+		} else {
+			event_begin(&ev, "skipped");
+			event_str(&ev, "name", bpf_program__name(prog));
+			event_str(&ev, "section", bpf_program__section_name(prog));
+			event_str(&ev, "reason", "not loaded because its SEC() name starts with '?' (autoload off)");
+			event_emit(&ev);
+		}
+		free(logs[i]);
+		logs[i++] = NULL;
+	}
+	free(logs);
+
+	/* trace_pipe is opened before attaching so no line printed by a fresh program is lost. */
+	if (trace)
+		session_open_trace(&session);
+
+	i = 0;
+	bpf_object__for_each_program(prog, obj) {
+		bool ok;
+
+		if (out_stop_requested() || out_broken())
+			break;
+		if (!bpf_program__autoload(prog)) {
+			i++;
+			continue;
+		}
+		links[i++] = attach_program(prog, &ok);
+		if (ok)
+			attached++;
+		else
+			failed++;
+	}
+
+	event_begin(&ev, "ready");
+	event_int(&ev, "pid", getpid());
+	event_int(&ev, "attached", attached);
+	event_int(&ev, "failed", failed);
+	event_emit(&ev);
+
+	if (out_stop_requested())
+		cause = "signal";
+	else if (attached == 0)
+		cause = "nothing-attached";
+	else
+		cause = session_wait(&session);
+
+	/* Detach before reporting: if stdout is stuck, the programs must be gone anyway. */
+	for (i = 0; i < count; i++)
+		if (links[i] && bpf_link__destroy(links[i]) == 0)
+			detached++;
+	free(links);
+	bpf_object__close(obj);
+	session_close(&session);
+
+	event_begin(&ev, "detached");
+	event_int(&ev, "count", detached);
+	event_str(&ev, "cause", cause);
+	event_emit(&ev);
+	return attached == 0 ? 1 : 0;
+}
+
+int mode_trace(void)
+{
+	struct session session;
+	const char *cause;
+	struct event ev;
+
+	if (session_init(&session) < 0) {
+		emit_error("other", errno, "cannot set up signal handling", NULL);
+		return 1;
+	}
+	if (!session_open_trace(&session)) {
+		session_close(&session);
+		return 1;
+	}
+	cause = session_wait(&session);
+	session_close(&session);
+	event_begin(&ev, "stopped");
+	event_str(&ev, "cause", cause);
+	event_emit(&ev);
+	return 0;
+}

@@ -1,0 +1,300 @@
+#include "session.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "output.h"
+#include "util.h"
+
+/* Large reads keep up with chatty programs; a line longer than the spare room is cut. */
+#define TRACE_READ_SIZE (256 * 1024)
+#define TRACE_PARTIAL_MAX (64 * 1024)
+
+static int signal_write_fd = -1;
+
+static void on_stop_signal(int signo)
+{
+	unsigned char byte = (unsigned char)signo;
+	int saved = errno;
+
+	out_set_stop_requested();
+	if (write(signal_write_fd, &byte, 1) < 0) {
+		/* The pipe is full only if stop signals are already queued: nothing to add. */
+	}
+	errno = saved;
+}
+
+int session_init(struct session *s)
+{
+	static const int stop_signals[] = { SIGTERM, SIGINT, SIGHUP };
+	struct sigaction sa;
+	pid_t parent = getppid();
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	s->trace_fd = -1;
+	if (pipe2(s->signal_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -errno;
+	signal_write_fd = s->signal_pipe[1];
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a write blocked on a reader that stopped reading must return so we
+	 * can still detach. */
+	sa.sa_flags = 0;
+	for (i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
+		sigaction(stop_signals[i], &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	/* Belt and braces next to stdin EOF: if whoever started us (sudo, sshd's shell, the
+	 * editor) dies, we are told too. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent)
+		raise(SIGTERM);
+	return 0;
+}
+
+/* "pid 12 (cat)" for each process holding trace_pipe open, so the user knows what to stop. */
+static void describe_trace_readers(char *out, size_t size)
+{
+	DIR *proc = opendir("/proc");
+	struct dirent *entry;
+	size_t used = 0;
+
+	out[0] = '\0';
+	if (!proc)
+		return;
+	while ((entry = readdir(proc)) != NULL && used + 64 < size) {
+		char fd_dir[300], link[600], target[PATH_MAX];
+		struct dirent *fd_entry;
+		DIR *fds;
+		bool holds = false;
+
+		if (entry->d_name[0] < '1' || entry->d_name[0] > '9' || atoi(entry->d_name) == getpid())
+			continue;
+		snprintf(fd_dir, sizeof(fd_dir), "/proc/%s/fd", entry->d_name);
+		fds = opendir(fd_dir);
+		if (!fds)
+			continue;
+		while (!holds && (fd_entry = readdir(fds)) != NULL) {
+			ssize_t n;
+
+			snprintf(link, sizeof(link), "%s/%s", fd_dir, fd_entry->d_name);
+			n = readlink(link, target, sizeof(target) - 1);
+			if (n <= 0)
+				continue;
+			target[n] = '\0';
+			holds = strstr(target, "tracing/trace_pipe") != NULL;
+		}
+		closedir(fds);
+		if (holds) {
+			char comm_path[300], comm[64] = "?";
+			FILE *f;
+
+			snprintf(comm_path, sizeof(comm_path), "/proc/%s/comm", entry->d_name);
+			f = fopen(comm_path, "r");
+			if (f) {
+				if (fgets(comm, sizeof(comm), f))
+					comm[strcspn(comm, "\n")] = '\0';
+				fclose(f);
+			}
+			used += (size_t)snprintf(out + used, size - used, "%spid %s (%s)",
+						 used ? ", " : "", entry->d_name, comm);
+		}
+	}
+	closedir(proc);
+}
+
+static bool tracing_is_on(const char *dir)
+{
+	char path[PATH_MAX], value[8] = "";
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/tracing_on", dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true; /* cannot tell; do not cry wolf */
+	n = read(fd, value, sizeof(value) - 1);
+	close(fd);
+	return n <= 0 || value[0] != '0';
+}
+
+bool session_open_trace(struct session *s)
+{
+	const char *dir = tracefs_dir();
+	char path[64];
+	struct event ev;
+	int err;
+
+	if (!dir) {
+		event_begin(&ev, "trace-unavailable");
+		event_str(&ev, "reason",
+			  "tracefs is not mounted, so bpf_printk output cannot be read: mount it with 'mount -t tracefs nodev /sys/kernel/tracing'");
+		event_emit(&ev);
+		return false;
+	}
+	snprintf(path, sizeof(path), "%s/trace_pipe", dir);
+	s->trace_fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (s->trace_fd < 0) {
+		char readers[1024], reason[1400];
+
+		err = errno;
+		if (err == EBUSY) {
+			describe_trace_readers(readers, sizeof(readers));
+			snprintf(reason, sizeof(reason),
+				 "another process is reading %s (%s), and the kernel allows only one reader: stop it to see bpf_printk output here; the programs run anyway",
+				 path, readers[0] ? readers : "could not tell which");
+			event_begin(&ev, "trace-busy");
+		} else {
+			snprintf(reason, sizeof(reason), "cannot open %s: %s", path, strerror(err));
+			event_begin(&ev, "trace-unavailable");
+		}
+		event_str(&ev, "reason", reason);
+		event_str(&ev, "path", path);
+		event_int(&ev, "errno", err);
+		event_emit(&ev);
+		return false;
+	}
+	s->trace_buf = malloc(TRACE_READ_SIZE + TRACE_PARTIAL_MAX + 1);
+	if (!s->trace_buf) {
+		close(s->trace_fd);
+		s->trace_fd = -1;
+		return false;
+	}
+	event_begin(&ev, "tracing");
+	event_str(&ev, "path", path);
+	event_bool(&ev, "tracingOn", tracing_is_on(dir));
+	if (!tracing_is_on(dir))
+		event_str(&ev, "reason", "tracing is switched off (tracing_on is 0), so bpf_printk output is dropped: echo 1 > tracing_on");
+	event_emit(&ev);
+	return true;
+}
+
+/* Writes the complete lines in buf[0..len) and returns how many bytes it consumed. */
+static size_t write_trace_lines(char *buf, size_t len)
+{
+	char *end = memrchr(buf, '\n', len), *line = buf;
+
+	if (!end)
+		return 0;
+	/* A trace line starting with the event mark would pass for an event. */
+	while (line <= end) {
+		if (*line == EVENT_MARK)
+			*line = '?';
+		line = (char *)memchr(line, '\n', (size_t)(end - line) + 1) + 1;
+	}
+	out_write(buf, (size_t)(end - buf) + 1);
+	return (size_t)(end - buf) + 1;
+}
+
+static void flush_partial_line(struct session *s)
+{
+	if (s->trace_pending == 0)
+		return;
+	s->trace_buf[s->trace_pending++] = '\n';
+	write_trace_lines(s->trace_buf, s->trace_pending);
+	s->trace_pending = 0;
+}
+
+/* Returns false when tracing stopped for good. */
+static bool pump_trace(struct session *s)
+{
+	ssize_t n = read(s->trace_fd, s->trace_buf + s->trace_pending, TRACE_READ_SIZE);
+	size_t total, used;
+
+	if (n < 0) {
+		struct event ev;
+
+		if (errno == EAGAIN || errno == EINTR)
+			return true;
+		event_begin(&ev, "trace-unavailable");
+		event_str(&ev, "reason", "reading trace_pipe failed; tracing stopped");
+		event_int(&ev, "errno", errno);
+		event_emit(&ev);
+		return false;
+	}
+	total = s->trace_pending + (size_t)n;
+	used = write_trace_lines(s->trace_buf, total);
+	memmove(s->trace_buf, s->trace_buf + used, total - used);
+	s->trace_pending = total - used;
+	if (s->trace_pending > TRACE_PARTIAL_MAX)
+		flush_partial_line(s);
+	return true;
+}
+
+static const char *signal_cause(int signo)
+{
+	switch (signo) {
+	case SIGTERM: return "SIGTERM";
+	case SIGINT: return "SIGINT";
+	case SIGHUP: return "SIGHUP";
+	default: return "signal";
+	}
+}
+
+const char *session_wait(struct session *s)
+{
+	for (;;) {
+		struct pollfd fds[3] = {
+			{ .fd = s->signal_pipe[0], .events = POLLIN },
+			{ .fd = STDIN_FILENO, .events = POLLIN },
+			{ .fd = s->trace_fd, .events = POLLIN },
+		};
+		int nfds = s->trace_fd >= 0 ? 3 : 2;
+
+		if (out_broken())
+			return "stdout-closed";
+		if (poll(fds, (nfds_t)nfds, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return "poll-failed";
+		}
+		if (fds[0].revents) {
+			unsigned char signo = 0;
+
+			if (read(s->signal_pipe[0], &signo, 1) == 1)
+				return signal_cause(signo);
+		}
+		if (fds[1].revents) {
+			char discard[4096];
+			ssize_t n;
+
+			/* A closed or invalid stdin means whoever started us is gone. */
+			if (fds[1].revents & POLLNVAL)
+				return "stdin-closed";
+			n = read(STDIN_FILENO, discard, sizeof(discard));
+			if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+				return "stdin-closed";
+		}
+		if (nfds == 3 && fds[2].revents) {
+			if (!pump_trace(s)) {
+				close(s->trace_fd);
+				s->trace_fd = -1;
+			}
+		}
+	}
+}
+
+void session_close(struct session *s)
+{
+	if (s->trace_fd >= 0) {
+		flush_partial_line(s);
+		close(s->trace_fd);
+	}
+	free(s->trace_buf);
+	close(s->signal_pipe[0]);
+	close(s->signal_pipe[1]);
+	signal_write_fd = -1;
+	s->trace_fd = -1;
+	s->trace_buf = NULL;
+}

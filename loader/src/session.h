@@ -1,0 +1,29 @@
+/* The long-running part of `run` and `trace`: wait for the end of stdin, a signal or a
+ * closed stdout, copying trace_pipe to stdout meanwhile. */
+#ifndef BPFDEV_SESSION_H
+#define BPFDEV_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct session {
+	int trace_fd; /* -1 when not tracing */
+	char *trace_buf;
+	size_t trace_pending; /* bytes of an incomplete line kept at the start of trace_buf */
+	int signal_pipe[2];
+};
+
+/* Installs the stop signals (without SA_RESTART) and asks for SIGTERM if our parent dies. */
+int session_init(struct session *s);
+
+/* Opens trace_pipe, emitting "tracing", "trace-busy" or "trace-unavailable". Returns true
+ * when tracing. */
+bool session_open_trace(struct session *s);
+
+/* Runs until stdin ends, a stop signal arrives or stdout goes away. Returns why, as the
+ * "cause" reported in the final event (e.g. "stdin-closed", "SIGTERM", "stdout-closed"). */
+const char *session_wait(struct session *s);
+
+void session_close(struct session *s);
+
+#endif

@@ -1,0 +1,190 @@
+#include "util.h"
+
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Values the kernel can return to user space that glibc has no name for. */
+static const struct {
+	int err;
+	const char *name;
+	const char *text;
+} extra_errnos[] = {
+	{ 512, "ERESTARTSYS", "interrupted, restart system call" },
+	{ 514, "ERESTARTNOHAND", "interrupted, restart if no handler" },
+	{ 515, "ENOIOCTLCMD", "no ioctl command" },
+	{ 524, "ENOTSUPP", "operation not supported by this kernel (ENOTSUPP)" },
+	{ LIBBPF_ERRNO__LIBELF, "LIBBPF_ERRNO__LIBELF", "libelf error" },
+	{ LIBBPF_ERRNO__FORMAT, "LIBBPF_ERRNO__FORMAT", "not a valid BPF object file" },
+	{ LIBBPF_ERRNO__KVERSION, "LIBBPF_ERRNO__KVERSION", "kernel version section missing or wrong" },
+	{ LIBBPF_ERRNO__ENDIAN, "LIBBPF_ERRNO__ENDIAN", "object endianness does not match this host" },
+	{ LIBBPF_ERRNO__INTERNAL, "LIBBPF_ERRNO__INTERNAL", "internal libbpf error" },
+	{ LIBBPF_ERRNO__RELOC, "LIBBPF_ERRNO__RELOC", "relocation failed" },
+	{ LIBBPF_ERRNO__LOAD, "LIBBPF_ERRNO__LOAD", "program load failed" },
+	{ LIBBPF_ERRNO__VERIFY, "LIBBPF_ERRNO__VERIFY", "rejected by the kernel verifier" },
+	{ LIBBPF_ERRNO__PROG2BIG, "LIBBPF_ERRNO__PROG2BIG", "program too big" },
+	{ LIBBPF_ERRNO__KVER, "LIBBPF_ERRNO__KVER", "wrong kernel version" },
+	{ LIBBPF_ERRNO__PROGTYPE, "LIBBPF_ERRNO__PROGTYPE", "program type not supported by this kernel" },
+	{ LIBBPF_ERRNO__WRNGPID, "LIBBPF_ERRNO__WRNGPID", "wrong pid in netlink message" },
+	{ LIBBPF_ERRNO__INVSEQ, "LIBBPF_ERRNO__INVSEQ", "invalid netlink sequence" },
+	{ LIBBPF_ERRNO__NLPARSE, "LIBBPF_ERRNO__NLPARSE", "netlink parse error" },
+};
+
+const char *errno_name(int err)
+{
+	const char *name;
+	size_t i;
+
+	if (err < 0)
+		err = -err;
+	if (err == 0)
+		return "OK";
+	for (i = 0; i < sizeof(extra_errnos) / sizeof(extra_errnos[0]); i++)
+		if (extra_errnos[i].err == err)
+			return extra_errnos[i].name;
+	name = strerrorname_np(err);
+	return name ? name : "EUNKNOWN";
+}
+
+const char *errno_text(int err)
+{
+	size_t i;
+
+	if (err < 0)
+		err = -err;
+	for (i = 0; i < sizeof(extra_errnos) / sizeof(extra_errnos[0]); i++)
+		if (extra_errnos[i].err == err)
+			return extra_errnos[i].text;
+	return strerror(err);
+}
+
+static struct {
+	char *text;
+	size_t len;
+	size_t cap;
+	bool include_debug;
+	bool echo;
+} capture;
+
+static void capture_append(const char *s, size_t n)
+{
+	if (capture.len + n + 1 > capture.cap) {
+		size_t cap = capture.cap ? capture.cap : 4096;
+		char *grown;
+
+		while (cap < capture.len + n + 1)
+			cap *= 2;
+		grown = realloc(capture.text, cap);
+		if (!grown)
+			return; /* losing libbpf chatter is better than dying over it */
+		capture.text = grown;
+		capture.cap = cap;
+	}
+	memcpy(capture.text + capture.len, s, n);
+	capture.len += n;
+	capture.text[capture.len] = '\0';
+}
+
+static int capture_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	char line[4096];
+	char *heap = NULL;
+	const char *text = line;
+	va_list copy;
+	int n;
+
+	if (level == LIBBPF_DEBUG && !capture.include_debug)
+		return 0;
+	va_copy(copy, args);
+	n = vsnprintf(line, sizeof(line), fmt, args);
+	if (n >= (int)sizeof(line)) {
+		/* Long messages are whole verifier logs when libbpf owns the buffer; keep them. */
+		heap = malloc((size_t)n + 1);
+		if (heap) {
+			vsnprintf(heap, (size_t)n + 1, fmt, copy);
+			text = heap;
+		} else {
+			n = sizeof(line) - 1;
+		}
+	}
+	va_end(copy);
+	if (n > 0) {
+		capture_append(text, (size_t)n);
+		if (capture.echo)
+			fputs(text, stderr);
+	}
+	free(heap);
+	return n;
+}
+
+void libbpf_capture_install(bool include_debug)
+{
+	capture.include_debug = include_debug;
+	libbpf_set_print(capture_print);
+}
+
+void libbpf_capture_echo(bool echo)
+{
+	capture.echo = echo;
+}
+
+void libbpf_capture_reset(void)
+{
+	capture.len = 0;
+	if (capture.text)
+		capture.text[0] = '\0';
+}
+
+const char *libbpf_capture_text(void)
+{
+	return capture.text ? capture.text : "";
+}
+
+long long monotonic_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+bool path_exists(const char *path)
+{
+	return access(path, F_OK) == 0;
+}
+
+const char *tracefs_dir(void)
+{
+	if (path_exists("/sys/kernel/tracing/trace_pipe"))
+		return "/sys/kernel/tracing";
+	if (path_exists("/sys/kernel/debug/tracing/trace_pipe"))
+		return "/sys/kernel/debug/tracing";
+	return NULL;
+}
+
+bool kernel_has_kprobes(void)
+{
+	const char *tracefs = tracefs_dir();
+	char path[256];
+
+	if (path_exists("/sys/bus/event_source/devices/kprobe"))
+		return true;
+	snprintf(path, sizeof(path), "%s/kprobe_events", tracefs ? tracefs : "/sys/kernel/tracing");
+	return path_exists(path);
+}
+
+bool kernel_has_uprobes(void)
+{
+	const char *tracefs = tracefs_dir();
+	char path[256];
+
+	if (path_exists("/sys/bus/event_source/devices/uprobe"))
+		return true;
+	snprintf(path, sizeof(path), "%s/uprobe_events", tracefs ? tracefs : "/sys/kernel/tracing");
+	return path_exists(path);
+}

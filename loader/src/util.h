@@ -1,0 +1,30 @@
+#ifndef BPFDEV_UTIL_H
+#define BPFDEV_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* "EACCES" etc., including the kernel-internal ENOTSUPP (524) and libbpf's own codes
+ * that plain strerrorname_np() does not know. Never NULL. */
+const char *errno_name(int err);
+/* Human text for an errno, including the values errno_name() adds. */
+const char *errno_text(int err);
+
+/* libbpf's messages are collected here per program/attempt so each event carries its own. */
+void libbpf_capture_install(bool include_debug);
+void libbpf_capture_reset(void);
+const char *libbpf_capture_text(void);
+/* Also echo libbpf's messages to stderr (--verbose). */
+void libbpf_capture_echo(bool echo);
+
+long long monotonic_us(void);
+bool path_exists(const char *path);
+
+/* Tracefs mount point holding trace_pipe, or NULL. */
+const char *tracefs_dir(void);
+
+/* Whether this kernel can create kprobes / uprobes at all (PMU or legacy tracefs files). */
+bool kernel_has_kprobes(void);
+bool kernel_has_uprobes(void);
+
+#endif
