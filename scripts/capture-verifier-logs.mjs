@@ -1,0 +1,232 @@
+#!/usr/bin/env node
+/**
+ * Captures the kernel verifier's logs for the corpus in test/fixtures/verifier/ (issue #4).
+ *
+ * Each `<name>.bpf.c` there is compiled for this machine's kernel and loaded; the verifier's
+ * log is written to `logs/<name>.log` exactly as the kernel produced it, and the provenance
+ * (kernel, clang, tool, date, command) to `logs/PROVENANCE.md`. Programs whose header says
+ * `capture-level2: yes` also get `logs/<name>.level2.log`.
+ *
+ * Loading goes through our loader (`loader/out/bpfdev-loader verify`, or $BPFDEV_LOADER) when
+ * it exists: it asks for log level 1 plus statistics on rejection and statistics only on
+ * success. Without it, `bpftool prog load` is used (level 1 on rejection, and `-d` for level 2).
+ *
+ *   node scripts/capture-verifier-logs.mjs [--out DIR] [--only a,b] [--json] [--no-level2]
+ *
+ * `--json` prints one JSON object per program on stdout (the kernel test reads them).
+ * Needs root: the verifier only runs for a process allowed to load BPF programs.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const corpusDir = path.join(repoRoot, 'test', 'fixtures', 'verifier');
+const EVENT_MARK = '\x1e';
+// A rejected program must not leave a pin behind, and concurrent runs must not collide.
+const PIN_PREFIX = `/sys/fs/bpf/bpfdev-capture-${process.pid}`;
+/** Loads "as a socket filter service would": CAP_BPF without CAP_PERFMON/CAP_SYS_ADMIN. */
+const CAP_BPF_ONLY = ['setpriv', '--bounding-set', '-sys_admin,-perfmon,-net_admin', '--'];
+
+/**
+ * Reads a corpus file's header block (`kind:`, `load-as:`, `capture-level2:`,
+ * `log-lacks-line:`) and the line carrying the `EXPECT:` marker (1-based).
+ */
+export function readCorpusHeader(source) {
+  const header = {};
+  const block = /^\/\*([\s\S]*?)\*\//.exec(source);
+  for (const line of (block ? block[1] : '').split('\n')) {
+    const field = /^\s*\*\s*([a-z0-9-]+):\s*(\S.*?)\s*$/.exec(line);
+    if (field) header[field[1]] = field[2];
+  }
+  let expectLine = null;
+  let expectKind = null;
+  source.split('\n').forEach((text, index) => {
+    const marker = /\/\* EXPECT: ([a-z0-9-]+) \*\//.exec(text);
+    if (marker && expectLine === null) { expectLine = index + 1; expectKind = marker[1]; }
+  });
+  return {
+    kind: header.kind ?? null,
+    loadAs: header['load-as'] ?? 'root',
+    captureLevel2: header['capture-level2'] === 'yes',
+    logLacksLine: header['log-lacks-line'] === 'yes',
+    expectLine,
+    expectKind,
+  };
+}
+
+export function listCorpus() {
+  return fs.readdirSync(corpusDir)
+    .filter((file) => file.endsWith('.bpf.c'))
+    .sort()
+    .map((file) => {
+      const name = file.slice(0, -'.bpf.c'.length);
+      const source = fs.readFileSync(path.join(corpusDir, file), 'utf8');
+      return { name, file, ...readCorpusHeader(source) };
+    });
+}
+
+function run(argv, options = {}) {
+  const result = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', maxBuffer: 1 << 30, ...options });
+  if (result.error) throw new Error(`cannot run ${argv[0]}: ${result.error.message}`);
+  return result;
+}
+
+function firstLine(argv) {
+  try {
+    return execFileSync(argv[0], argv.slice(1), { encoding: 'utf8' }).split('\n')[0].trim();
+  } catch (error) {
+    return `unavailable (${error.message.split('\n')[0]})`;
+  }
+}
+
+/** Writes vmlinux.h for the running kernel into `dir` (the corpus includes "vmlinux.h"). */
+export function generateVmlinuxHeader(dir) {
+  const header = execFileSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'c'], { maxBuffer: 1 << 30 });
+  fs.writeFileSync(path.join(dir, 'vmlinux.h'), header);
+}
+
+export function compileFlags(includeDir) {
+  return ['-target', 'bpf', '-g', '-O2', '-D__TARGET_ARCH_x86', '-I', includeDir];
+}
+
+/** Compiles from the corpus directory with a relative name, so logs show `name.bpf.c:LINE`. */
+export function compileProgram(entry, workDir) {
+  const object = path.join(workDir, `${entry.name}.o`);
+  const argv = ['clang', ...compileFlags(workDir), '-c', entry.file, '-o', object];
+  const result = run(argv, { cwd: corpusDir });
+  if (result.status !== 0) throw new Error(`clang failed for ${entry.file}:\n${result.stderr}`);
+  return { object, command: `clang ${compileFlags('$TMP').join(' ')} -c ${entry.file} -o $TMP/${entry.name}.o` };
+}
+
+export function findLoader() {
+  const candidates = [process.env.BPFDEV_LOADER, path.join(repoRoot, 'loader', 'out', 'bpfdev-loader')];
+  return candidates.find((candidate) => candidate && fs.existsSync(candidate)) ?? null;
+}
+
+function loadWithLoader(loader, object, level2, prefix) {
+  const argv = [...prefix, loader, 'verify', object, ...(level2 ? ['--log-level', '2'] : [])];
+  const result = run(argv);
+  for (const line of result.stdout.split('\n')) {
+    if (!line.startsWith(EVENT_MARK)) continue;
+    const event = JSON.parse(line.slice(1));
+    if (event.event === 'program') {
+      return { log: event.log, verdict: event.verdict, logLevel: event.logLevel, truncated: Boolean(event.logTruncated), argv };
+    }
+    if (event.event === 'error') throw new Error(`loader error for ${object}: ${event.reason}`);
+  }
+  throw new Error(`the loader printed no program event for ${object} (exit ${result.status}):\n${result.stderr}`);
+}
+
+let pinCounter = 0;
+function loadWithBpftool(object, level2, prefix) {
+  const pin = `${PIN_PREFIX}-${pinCounter++}`;
+  // -d makes libbpf ask for log level 1|2|4 and print the log even on success.
+  const argv = [...prefix, 'bpftool', ...(level2 ? ['-d'] : []), 'prog', 'load', object, pin];
+  const result = run(argv);
+  fs.rmSync(pin, { force: true });
+  const begin = result.stderr.indexOf('-- BEGIN PROG LOAD LOG --\n');
+  const end = result.stderr.indexOf('-- END PROG LOAD LOG --', begin);
+  const log = begin >= 0 && end > begin ? result.stderr.slice(begin + '-- BEGIN PROG LOAD LOG --\n'.length, end) : '';
+  return { log, verdict: result.status === 0 ? 'ok' : 'rejected', logLevel: level2 ? 7 : result.status === 0 ? 0 : 1, truncated: false, argv };
+}
+
+/** Loads one object and returns the verifier's log; `level2` asks for the full trace. */
+export function captureLog(entry, object, { level2 = false, loader = findLoader() } = {}) {
+  const prefix = entry.loadAs === 'cap_bpf' ? CAP_BPF_ONLY : [];
+  const outcome = loader ? loadWithLoader(loader, object, level2, prefix) : loadWithBpftool(object, level2, prefix);
+  return { ...outcome, tool: loader ? 'bpfdev-loader' : 'bpftool' };
+}
+
+function describeCommand(argv, object, loader) {
+  return argv.map((arg) => (arg === object ? '$TMP/' + path.basename(object) : arg === loader ? 'bpfdev-loader' : arg))
+    .map((arg) => (arg.startsWith(PIN_PREFIX) ? '/sys/fs/bpf/<pin>' : arg))
+    .join(' ');
+}
+
+function parseArgs(argv) {
+  const options = { out: path.join(corpusDir, 'logs'), only: null, json: false, level2: true };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--out') options.out = path.resolve(argv[++i]);
+    else if (arg === '--only') options.only = new Set(argv[++i].split(','));
+    else if (arg === '--json') options.json = true;
+    else if (arg === '--no-level2') options.level2 = false;
+    else throw new Error(`unknown argument ${arg}`);
+  }
+  return options;
+}
+
+function main() {
+  const options = parseArgs(process.argv.slice(2));
+  if (process.geteuid && process.geteuid() !== 0) {
+    process.stderr.write('capture-verifier-logs: needs root (the verifier runs only for processes that may load BPF)\n');
+    process.exit(2);
+  }
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bpfdev-verifier-'));
+  const loader = findLoader();
+  const records = [];
+  try {
+    generateVmlinuxHeader(workDir);
+    fs.mkdirSync(options.out, { recursive: true });
+    for (const entry of listCorpus()) {
+      if (options.only && !options.only.has(entry.name)) continue;
+      const { object, command: compileCommand } = compileProgram(entry, workDir);
+      const wanted = [{ level2: false, suffix: '.log' }];
+      if (options.level2 && entry.captureLevel2) wanted.push({ level2: true, suffix: '.level2.log' });
+      for (const { level2, suffix } of wanted) {
+        const outcome = captureLog(entry, object, { level2, loader });
+        const logFile = path.join(options.out, entry.name + suffix);
+        fs.writeFileSync(logFile, outcome.log);
+        const record = {
+          name: entry.name, file: entry.file, kind: entry.kind, expectLine: entry.expectLine, expectKind: entry.expectKind,
+          logLacksLine: entry.logLacksLine, loadAs: entry.loadAs, level2, verdict: outcome.verdict, logLevel: outcome.logLevel,
+          truncated: outcome.truncated, tool: outcome.tool, logFile, bytes: Buffer.byteLength(outcome.log),
+          compileCommand, loadCommand: describeCommand(outcome.argv, object, loader),
+        };
+        records.push(record);
+        if (options.json) process.stdout.write(JSON.stringify(record) + '\n');
+        else process.stderr.write(`${entry.name}${suffix}: ${outcome.verdict}, ${record.bytes} bytes\n`);
+      }
+    }
+    writeProvenance(options.out, records, loader);
+  } finally {
+    fs.rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+function writeProvenance(outDir, records, loader) {
+  const lines = [
+    '# Provenance of the verifier logs',
+    '',
+    'Captured by `scripts/capture-verifier-logs.mjs` from the corpus in `test/fixtures/verifier/`;',
+    'each `.log` is the kernel verifier log byte for byte. Do not edit them: re-run the script.',
+    '',
+    `- date: ${new Date().toISOString()}`,
+    `- kernel: ${os.release()} (${firstLine(['uname', '-v'])}) ${os.arch()}`,
+    `- clang: ${firstLine(['clang', '--version'])}`,
+    `- bpftool: ${firstLine(['bpftool', 'version'])} (vmlinux.h: \`bpftool btf dump file /sys/kernel/btf/vmlinux format c\`)`,
+    `- repository: ${firstLine(['git', '-C', repoRoot, 'rev-parse', '--short', 'HEAD'])}`,
+    `- loader: ${loader ? `${loader.startsWith(repoRoot) ? path.relative(repoRoot, loader) : `${loader} ($BPFDEV_LOADER, built from loader/src)`}; \`verify\` asks for log level 1|4 on rejection, 4 on success; \`--log-level 2\` gives 2|4` : 'none, bpftool prog load (level 1 on rejection; -d gives 1|2|4)'}`,
+    '- `load-as: cap_bpf` programs are loaded under `setpriv --bounding-set -sys_admin,-perfmon,-net_admin`',
+    '',
+    '| log | kind | verdict | level | bytes | load command |',
+    '|---|---|---|---|---|---|',
+    ...records.map((r) => `| ${path.basename(r.logFile)} | ${r.kind} | ${r.verdict} | ${r.logLevel} | ${r.bytes} | \`${r.loadCommand}\` |`),
+    '',
+    `Compile command (per program): \`${records[0]?.compileCommand.replace(/\S+\.bpf\.c/, '<name>.bpf.c').replace(/\$TMP\/\S+\.o/, '$TMP/<name>.o') ?? ''}\``,
+    '',
+  ];
+  fs.writeFileSync(path.join(outDir, 'PROVENANCE.md'), lines.join('\n'));
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    main();
+  } catch (error) {
+    process.stderr.write(`capture-verifier-logs: ${error.message}\n`);
+    process.exit(1);
+  }
+}
