@@ -201,20 +201,21 @@ class HeaderWriter {
    * Makes sure everything that printing a use of `id` needs is already printed.
    * @param complete the use needs a complete type (held by value), not just a declared one
    * @param inPrototype the use is inside a parameter list, where an undeclared tag would be local
+   * @param enclosing the struct/union whose body the use is printed in (its tag is in scope there), or 0
    */
-  private require(id: number, complete: boolean, inPrototype: boolean): void {
+  private require(id: number, complete: boolean, inPrototype: boolean, enclosing = 0): void {
     const { btf } = this;
     const type = btf.typeById(id);
     if (!type) return;
     switch (type.kind) {
       case BtfKind.Ptr:
-        this.require(type.type, false, inPrototype);
+        this.require(type.type, false, inPrototype, enclosing);
         break;
       case BtfKind.Const: case BtfKind.Volatile: case BtfKind.Restrict: case BtfKind.TypeTag:
-        this.require(type.type, complete, inPrototype);
+        this.require(type.type, complete, inPrototype, enclosing);
         break;
       case BtfKind.Array:
-        this.require(type.elemType, true, inPrototype);
+        this.require(type.elemType, true, inPrototype, enclosing);
         break;
       case BtfKind.Typedef:
         this.typedef(id);
@@ -222,10 +223,10 @@ class HeaderWriter {
         break;
       case BtfKind.Struct: case BtfKind.Union:
         if (type.name === '') {
-          for (const member of type.members) this.require(member.type, true, inPrototype);
+          for (const member of type.members) this.require(member.type, true, inPrototype, enclosing);
         } else if (complete) {
           this.define(id);
-        } else if (inPrototype) {
+        } else if (inPrototype && id !== enclosing) {
           this.forward(id);
         }
         break;
@@ -237,8 +238,8 @@ class HeaderWriter {
         if (inPrototype) this.forward(id);
         break;
       case BtfKind.FuncProto:
-        this.require(type.returnType, false, true);
-        for (const param of type.params) this.require(param.type, false, true);
+        this.require(type.returnType, false, true, enclosing);
+        for (const param of type.params) this.require(param.type, false, true, enclosing);
         break;
       default:
         break;
@@ -271,7 +272,7 @@ class HeaderWriter {
     if (this.progress[id] !== Progress.None) return;
     this.progress[id] = Progress.Started;
     const type = this.btf.typeById(id) as BtfComposite;
-    for (const member of type.members) this.require(member.type, true, false);
+    for (const member of type.members) this.require(member.type, true, false, id);
     const keyword = type.kind === BtfKind.Struct ? 'struct' : 'union';
     this.out.push(`${keyword} ${this.nameOf(id)} ${this.compositeBody(id, 0)};\n\n`);
     this.progress[id] = Progress.Done;
@@ -487,8 +488,12 @@ function roundUp(value: number, multiple: number): number {
   return Math.ceil(value / multiple) * multiple;
 }
 
+/** More padding than any real type has (16 MiB); only damaged BTF asks for it. */
+const MAX_PADDING_BITS = 1 << 27;
+
 /** Unnamed bitfields from `from` for `bits` bits; each stays inside one 64-bit unit so none moves. */
 function padding(from: number, bits: number, indent: string): string {
+  if (bits > MAX_PADDING_BITS) return `${indent}/* ${bits / 8} bytes of padding omitted: implausible size */\n`;
   let text = '';
   let pos = from;
   const end = from + bits;

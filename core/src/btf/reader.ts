@@ -23,6 +23,8 @@ export interface BtfParseResult {
 const MAGIC = 0xeb9f;
 const HEADER_MIN = 24;
 const MAX_ERRORS = 20;
+/** The kernel refuses types larger than this (BTF_MAX_SIZE). */
+const MAX_TYPE_SIZE = 512 * 1024 * 1024;
 const LINKAGES: BtfLinkage[] = ['static', 'global', 'extern'];
 
 /** Trailing 32-bit words that follow the 3-word common part, per kind. */
@@ -195,13 +197,18 @@ function validate(btf: Btf, errors: string[]): void {
         checkRef(id, words[at + 4], 'array index');
         if (words[at + 3] === 0) report(`type ${id}: array of void`);
         break;
-      case BtfKind.Struct: case BtfKind.Union:
+      case BtfKind.Struct: case BtfKind.Union: {
+        if (sizeOrType > MAX_TYPE_SIZE) report(`type ${id}: size ${sizeOrType} exceeds the kernel's limit of ${MAX_TYPE_SIZE}`);
+        const kflag = info >>> 31 === 1;
         for (let i = 0; i < vlen; i++) {
           const m = at + 3 + i * 3;
           checkName(id, words[m], 'member');
           checkRef(id, words[m + 1], `member ${i}`);
+          const offset = kflag ? words[m + 2] & 0xffffff : words[m + 2];
+          if (offset > sizeOrType * 8) report(`type ${id}: member ${i} starts at bit ${offset}, past the ${sizeOrType}-byte size`);
         }
         break;
+      }
       case BtfKind.Enum: case BtfKind.Enum64:
         if (![1, 2, 4, 8].includes(sizeOrType)) report(`type ${id}: enum size ${sizeOrType} is not 1, 2, 4 or 8`);
         for (let i = 0; i < vlen; i++) checkName(id, words[at + 3 + i * (kind === BtfKind.Enum ? 2 : 3)], 'enumerator');
