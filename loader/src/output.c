@@ -42,6 +42,10 @@ int out_write(const void *data, size_t len)
 			p += n;
 			len -= (size_t)n;
 			line_open = p[-1] != '\n';
+			/* On a blocking stdout a short write means a signal cut in; after a stop
+			 * request that is the cue to give up rather than block again. */
+			if (len > 0 && stop_requested)
+				return -1;
 			continue;
 		}
 		if (n < 0 && errno == EINTR) {

@@ -318,9 +318,9 @@ int mode_run(const struct load_options *opts, bool trace)
 	event_int(&ev, "failed", failed);
 	event_emit(&ev);
 
-	if (out_stop_requested())
-		cause = "signal";
-	else if (attached == 0)
+	/* A stop signal that came while loading is still in the signal pipe: session_wait()
+	 * returns at once with its name. */
+	if (attached == 0 && !out_stop_requested())
 		cause = "nothing-attached";
 	else
 		cause = session_wait(&session);

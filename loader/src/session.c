@@ -17,6 +17,7 @@
 /* Large reads keep up with chatty programs; a line longer than the spare room is cut. */
 #define TRACE_READ_SIZE (256 * 1024)
 #define TRACE_PARTIAL_MAX (64 * 1024)
+#define FINAL_WRITE_SECONDS 5
 
 static int signal_write_fd = -1;
 
@@ -34,7 +35,8 @@ static void on_stop_signal(int signo)
 
 int session_init(struct session *s)
 {
-	static const int stop_signals[] = { SIGTERM, SIGINT, SIGHUP };
+	/* SIGALRM only bounds the final write (see session_close). */
+	static const int stop_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGALRM };
 	struct sigaction sa;
 	pid_t parent = getppid();
 	size_t i;
@@ -238,6 +240,7 @@ static const char *signal_cause(int signo)
 	case SIGTERM: return "SIGTERM";
 	case SIGINT: return "SIGINT";
 	case SIGHUP: return "SIGHUP";
+	case SIGALRM: return "SIGALRM";
 	default: return "signal";
 	}
 }
@@ -245,16 +248,19 @@ static const char *signal_cause(int signo)
 const char *session_wait(struct session *s)
 {
 	for (;;) {
-		struct pollfd fds[3] = {
+		/* stdout is watched with no events: POLLERR/POLLHUP arrive when its reader is
+		 * gone, so a dead consumer ends the run even while nothing is being written. */
+		struct pollfd fds[4] = {
 			{ .fd = s->signal_pipe[0], .events = POLLIN },
 			{ .fd = STDIN_FILENO, .events = POLLIN },
+			{ .fd = STDOUT_FILENO, .events = 0 },
 			{ .fd = s->trace_fd, .events = POLLIN },
 		};
-		int nfds = s->trace_fd >= 0 ? 3 : 2;
+		nfds_t nfds = s->trace_fd >= 0 ? 4 : 3;
 
 		if (out_broken())
 			return "stdout-closed";
-		if (poll(fds, (nfds_t)nfds, -1) < 0) {
+		if (poll(fds, nfds, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return "poll-failed";
@@ -276,7 +282,9 @@ const char *session_wait(struct session *s)
 			if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
 				return "stdin-closed";
 		}
-		if (nfds == 3 && fds[2].revents) {
+		if (fds[2].revents & (POLLERR | POLLHUP | POLLNVAL))
+			return "stdout-closed";
+		if (nfds == 4 && fds[3].revents) {
 			if (!pump_trace(s)) {
 				close(s->trace_fd);
 				s->trace_fd = -1;
@@ -287,6 +295,9 @@ const char *session_wait(struct session *s)
 
 void session_close(struct session *s)
 {
+	/* What is left to write are the last events; if the reader stopped reading, give up on
+	 * them after a while instead of hanging around with everything already detached. */
+	alarm(FINAL_WRITE_SECONDS);
 	if (s->trace_fd >= 0) {
 		flush_partial_line(s);
 		close(s->trace_fd);
