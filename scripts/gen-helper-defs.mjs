@@ -7,6 +7,7 @@
 //   node scripts/gen-helper-defs.mjs            write both files
 //   node scripts/gen-helper-defs.mjs --check    exit 1 when the committed files are stale (CI)
 //   --source <bpf.h>                            read another UAPI header (tests, other kernels)
+//   --out-dir <dir>                             write both files into <dir> instead (tests)
 //
 // The output holds no timestamps, so the same header always yields byte-identical files and
 // --check can compare them exactly.
@@ -17,7 +18,7 @@ import * as path from 'node:path';
 
 const GENERATOR = 'scripts/gen-helper-defs.mjs';
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const outputs = {
+const committedOutputs = {
   header: path.join(root, 'bpf-headers/bpf/bpf_helper_defs.h'),
   catalog: path.join(root, 'core/src/helpers/helpers.generated.ts'),
 };
@@ -43,11 +44,12 @@ function fail(message) {
 }
 
 function parseArgs(argv) {
-  const options = { check: false, source: '/usr/include/linux/bpf.h' };
+  const options = { check: false, source: '/usr/include/linux/bpf.h', outDir: undefined };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--check') options.check = true;
     else if (argv[i] === '--source' && argv[i + 1]) options.source = argv[++i];
-    else fail(`unknown argument ${argv[i]} (expected --check or --source <bpf.h>)`);
+    else if (argv[i] === '--out-dir' && argv[i + 1]) options.outDir = argv[++i];
+    else fail(`unknown argument ${argv[i]} (expected --check, --source <bpf.h> or --out-dir <dir>)`);
   }
   return options;
 }
@@ -170,11 +172,16 @@ function mergeOverloads(name, prototypes) {
 
 /** Strips the reStructuredText markup the kernel uses for man pages. */
 function plainText(lines) {
+  const escapedStar = '\u0000';
   return lines.join(' ')
+    // `\*` is a literal asterisk (C pointers in prose); keep it out of the emphasis rules.
+    .replace(/\\\*/g, escapedStar)
     .replace(/\*\*(.+?)\*\*/g, '$1')
     .replace(/\*(.+?)\*/g, '$1')
     .replace(/\\ /g, '')
+    .replace(/\\(.)/g, '$1')
     .replace(/``(.+?)``/g, '$1')
+    .replaceAll(escapedStar, '*')
     .replace(/\s+/g, ' ')
     .trim();
 }
@@ -254,7 +261,7 @@ function renderHeader(catalog, undocumented, source) {
   for (const helper of catalog) {
     const params = helper.args.map((a) => `${declarationType(a.type)}${a.name}`);
     if (helper.variadic) params.push('...');
-    out.push(`/* ${helper.name} (${helper.id}): ${helper.doc.replace(/\*\//g, '* /')} */`);
+    out.push(`/* ${helper.name} (${helper.id}): ${helper.doc.replace(/\*\//g, '* /').replace(/\/\*/g, '/ *')} */`);
     out.push(`static ${declarationType(helper.returnType)}(* const ${helper.name})(${params.length ? params.join(', ') : 'void'}) = (void *) ${helper.id};`);
     out.push('');
   }
@@ -305,6 +312,9 @@ function main() {
     header: renderHeader(built.catalog, built.undocumented, source),
     catalog: renderCatalog(built.catalog, built.undocumented, source),
   };
+  const outputs = options.outDir
+    ? Object.fromEntries(Object.entries(committedOutputs).map(([key, file]) => [key, path.join(path.resolve(options.outDir), path.basename(file))]))
+    : committedOutputs;
   if (options.check) {
     const stale = Object.entries(outputs)
       .filter(([key, file]) => !fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== rendered[key])

@@ -677,7 +677,7 @@ static long (* const bpf_tcp_raw_check_syncookie_ipv6)(struct ipv6hdr *iph, stru
 /* bpf_ktime_get_tai_ns (208): A nonsettable system-wide clock derived from wall-clock time but ignoring leap seconds. */
 static __u64 (* const bpf_ktime_get_tai_ns)(void) = (void *) 208;
 
-/* bpf_user_ringbuf_drain (209): Drain samples from the specified user ring buffer, and invoke the provided callback for each such sample: long (\callback_fn)(struct bpf_dynptr \dynptr, void \*ctx); If callback_fn returns 0, the… */
+/* bpf_user_ringbuf_drain (209): Drain samples from the specified user ring buffer, and invoke the provided callback for each such sample: long (*callback_fn)(struct bpf_dynptr *dynptr, void *ctx); If callback_fn returns 0, the… */
 static long (* const bpf_user_ringbuf_drain)(void *map, void *callback_fn, void *ctx, __u64 flags) = (void *) 209;
 
 #endif /* BPFDEV_BPF_HELPER_DEFS_H */

@@ -1,0 +1,144 @@
+/**
+ * The generated BPF helper catalog (core/src/helpers) and its generator: lookups, the shape of
+ * each entry, that the committed files match what the generator makes from this machine's
+ * UAPI header, and that the generator reads both forms of the kernel's helper list.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { all, byId, byName, catalogSource, withPrefix } from '../../core/src/helpers';
+
+const repoRoot = path.resolve(__dirname, '..', '..', '..');
+const generator = path.join(repoRoot, 'scripts', 'gen-helper-defs.mjs');
+const uapiHeader = '/usr/include/linux/bpf.h';
+const noUapiHeader = fs.existsSync(uapiHeader) ? undefined : `${uapiHeader} is missing (install linux-libc-dev)`;
+
+function runGenerator(args: string[]) {
+  return spawnSync(process.execPath, [generator, ...args], { cwd: repoRoot, encoding: 'utf8' });
+}
+
+test('bpf_map_lookup_elem is helper 1 with (void *map, const void *key) returning void *', () => {
+  const helper = byName('bpf_map_lookup_elem');
+  assert.ok(helper);
+  assert.equal(helper.id, 1);
+  assert.equal(helper.returnType, 'void *');
+  assert.deepEqual(helper.args, [{ type: 'void *', name: 'map' }, { type: 'const void *', name: 'key' }]);
+  assert.equal(helper.signature, 'void *bpf_map_lookup_elem(void *map, const void *key)');
+  assert.match(helper.doc, /lookup/i);
+  assert.equal(byId(1), helper);
+});
+
+test('kernel-internal types appear as a program sees them', () => {
+  assert.deepEqual(byName('bpf_map_update_elem')?.args.map((a) => a.type), ['void *', 'const void *', 'const void *', '__u64']);
+  assert.equal(byName('bpf_skb_load_bytes')?.args[0]?.type, 'const void *');
+  assert.equal(byName('bpf_skb_store_bytes')?.args[0]?.type, 'struct __sk_buff *');
+  assert.equal(byName('bpf_xdp_adjust_head')?.args[0]?.type, 'struct xdp_md *');
+  assert.equal(byName('bpf_get_current_pid_tgid')?.signature, '__u64 bpf_get_current_pid_tgid(void)');
+});
+
+test('helpers documented once per context type take any context', () => {
+  const cookie = byName('bpf_get_socket_cookie');
+  assert.deepEqual(cookie?.args, [{ type: 'void *', name: 'ctx' }]);
+  assert.equal(byName('bpf_sk_assign')?.args[0]?.type, 'void *');
+});
+
+test('bpf_trace_printk is the one variadic helper', () => {
+  assert.deepEqual(all().filter((h) => h.variadic).map((h) => h.name), ['bpf_trace_printk']);
+  assert.equal(byName('bpf_trace_printk')?.signature, 'long bpf_trace_printk(const char *fmt, __u32 fmt_size, ...)');
+});
+
+test('entries: ids ascend without repeats, names are unique, summaries are one short line', () => {
+  const helpers = all();
+  assert.ok(helpers.length >= 200, `only ${helpers.length} helpers`);
+  for (let i = 1; i < helpers.length; i++) assert.ok(helpers[i]!.id > helpers[i - 1]!.id, `${helpers[i]!.name} out of order`);
+  assert.equal(new Set(helpers.map((h) => h.name)).size, helpers.length);
+  for (const helper of helpers) {
+    assert.match(helper.name, /^bpf_\w+$/);
+    assert.ok(helper.doc.length > 0 && helper.doc.length <= 200, `${helper.name}: summary of ${helper.doc.length} chars`);
+    assert.doesNotMatch(helper.doc, /\n|\*\*|\\/, `${helper.name}: markup or line break left in "${helper.doc}"`);
+    assert.ok(helper.signature.includes(`${helper.name}(`));
+  }
+  assert.equal(byName('bpf_no_such_helper'), undefined);
+  assert.equal(byId(0), undefined);
+  assert.ok(withPrefix('bpf_ringbuf_').some((h) => h.name === 'bpf_ringbuf_reserve'));
+});
+
+test('the catalog records where it came from', () => {
+  const source = catalogSource();
+  assert.equal(source.file, uapiHeader);
+  assert.match(source.sha256, /^[0-9a-f]{64}$/);
+  assert.equal(source.generator, 'scripts/gen-helper-defs.mjs');
+});
+
+test('committed helper files are what the generator makes from this machine\'s UAPI header', { skip: noUapiHeader }, () => {
+  const result = runGenerator(['--check']);
+  assert.equal(result.status, 0, `generator --check failed:\n${result.stderr}${result.stdout}`);
+});
+
+test('--check fails when the source header changed', { skip: noUapiHeader }, () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bpfdev-helpers-'));
+  try {
+    const changed = path.join(dir, 'bpf.h');
+    fs.writeFileSync(changed, fs.readFileSync(uapiHeader, 'utf8').replace('Delete entry with *key* from *map*.', 'Remove the entry for *key*.'));
+    const result = runGenerator(['--check', '--source', changed]);
+    assert.equal(result.status, 1, result.stderr);
+    assert.match(result.stderr, /stale generated files/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('generator reads the id-carrying mapper form and merges overloads', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bpfdev-helpers-'));
+  try {
+    // The shape of linux/bpf.h since the mapper started carrying explicit ids.
+    const header = [
+      '/*',
+      ' * Start of BPF helper function descriptions:',
+      ' *',
+      ' * void *bpf_map_lookup_elem(struct bpf_map *map, const void *key)',
+      ' * \tDescription',
+      ' * \t\tPerform a lookup in *map*, e.g. by key. More text follows.',
+      ' * \tReturn',
+      ' * \t\tThe value.',
+      ' *',
+      ' * u64 bpf_get_socket_cookie(struct sk_buff *skb)',
+      ' * \tDescription',
+      ' * \t\tGet the cookie of **skb**\\ ().',
+      ' * \tReturn',
+      ' * \t\tA cookie.',
+      ' *',
+      ' * u64 bpf_get_socket_cookie(struct bpf_sock_addr *ctx)',
+      ' * \tDescription',
+      ' * \t\tGet the cookie of *ctx*.',
+      ' * \tReturn',
+      ' * \t\tA cookie.',
+      ' */',
+      '#define ___BPF_FUNC_MAPPER(FN, ctx...)\t\\',
+      '\tFN(unspec, 0, ##ctx)\t\t\\',
+      '\tFN(map_lookup_elem, 1, ##ctx)\t\\',
+      '\tFN(get_socket_cookie, 46, ##ctx)\t\\',
+      '\t/* */',
+      '',
+    ].join('\n');
+    const source = path.join(dir, 'bpf.h');
+    fs.writeFileSync(source, header);
+    const result = runGenerator(['--source', source, '--out-dir', dir]);
+    assert.equal(result.status, 0, result.stderr);
+    const defs = fs.readFileSync(path.join(dir, 'bpf_helper_defs.h'), 'utf8');
+    assert.match(defs, /^static void \*\(\* const bpf_map_lookup_elem\)\(void \*map, const void \*key\) = \(void \*\) 1;$/m);
+    assert.match(defs, /^static __u64 \(\* const bpf_get_socket_cookie\)\(void \*ctx\) = \(void \*\) 46;$/m);
+    assert.match(defs, /sha256 [0-9a-f]{64}/);
+    const catalog = fs.readFileSync(path.join(dir, 'helpers.generated.ts'), 'utf8');
+    assert.match(catalog, /"doc":"Perform a lookup in map, e\.g\. by key\."/);
+    assert.match(catalog, /"doc":"Get the cookie of skb\(\)\."/);
+    // Deterministic: a second run writes the same bytes.
+    runGenerator(['--source', source, '--out-dir', dir]);
+    assert.equal(fs.readFileSync(path.join(dir, 'bpf_helper_defs.h'), 'utf8'), defs);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
