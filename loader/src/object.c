@@ -287,6 +287,24 @@ char *log_stack_depth(const char *log)
 	return n ? strndup(p, n) : NULL;
 }
 
+bool bpf_load_permitted(void)
+{
+	static int permitted = -1;
+
+	if (permitted < 0) {
+		struct bpf_insn return_zero[] = {
+			{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+			{ .code = BPF_JMP | BPF_EXIT },
+		};
+		int fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, NULL, "GPL", return_zero, 2, NULL);
+
+		permitted = fd >= 0 || (errno != EPERM && errno != EACCES);
+		if (fd >= 0)
+			close(fd);
+	}
+	return permitted;
+}
+
 static struct bpf_program *program_at(struct bpf_object *obj, int index)
 {
 	struct bpf_program *prog;
@@ -305,12 +323,23 @@ static void classify_failure(struct program_report *r)
 
 	if (strstr(lb, "BPF program load failed")) {
 		r->verdict = "rejected";
+		/* libbpf turns an unresolvable CO-RE access into an instruction the verifier
+		 * refuses, then names the relocation in the log. */
+		if (r->log && (line = libbpf_line_with(r->log, "failed to resolve CO-RE relocation"))) {
+			r->code = "core-relo";
+			r->reason = format("a CO-RE relocation found no match in the kernel's BTF: the field or type does not exist in this kernel [%s]", line);
+			free(line);
+			return;
+		}
 		if (r->log && r->log[0])
 			return;
 		/* An empty log means the kernel refused the program before the verifier ran. */
-		if (r->err == EPERM || r->err == EACCES)
+		if ((r->err == EPERM || r->err == EACCES) && !bpf_load_permitted())
 			r->reason = format("the kernel refused to load the program (%s) before verifying it: loading BPF needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)",
 					   errno_name(r->err));
+		else if (r->err == EPERM || r->err == EACCES)
+			r->reason = format("the kernel refused this program (%s) before verifying it, although this user can load BPF programs: kernel lockdown, an LSM or a missing kernel feature forbids this program type or attach target ('%s')",
+					   errno_name(r->err), r->section);
 		else if (r->err == EINVAL || r->err == ENOTSUP || r->err == 524)
 			r->reason = format("the kernel refused the program (%s) before verifying it: this kernel may not support program type '%s'%s%s",
 					   errno_name(r->err), r->prog_type, r->attach_type ? " with attach type " : "",
@@ -377,11 +406,25 @@ struct attempt {
 	long long load_time_us;
 };
 
+static void attempt_free(struct attempt *a)
+{
+	free(a->log);
+	free(a->libbpf_log);
+	memset(a, 0, sizeof(*a));
+}
+
+static bool kernel_refused_before_verifying(const struct attempt *a)
+{
+	return a->err && (!a->log || !a->log[0]) && a->libbpf_log &&
+	       strstr(a->libbpf_log, "BPF program load failed");
+}
+
 /* One load of program `index` alone at `level`, growing the log buffer while the kernel says
  * it did not fit (ENOSPC), so the caller gets the whole log. */
 static void load_attempt(const struct load_options *opts, int index, unsigned int level,
 			 struct program_report *r, struct attempt *out)
 {
+	struct attempt smaller = { 0 };
 	size_t size = LOG_SIZE_FIRST;
 
 	memset(out, 0, sizeof(*out));
@@ -399,14 +442,14 @@ static void load_attempt(const struct load_options *opts, int index, unsigned in
 			out->libbpf_log = error.libbpf_log;
 			error.libbpf_log = NULL;
 			object_error_free(&error);
-			return;
+			break;
 		}
 		object_apply_map_defaults(obj);
 		target = program_at(obj, index);
 		if (!target) {
 			bpf_object__close(obj);
 			out->err = ENOENT;
-			return;
+			break;
 		}
 		bpf_object__for_each_program(prog, obj)
 			bpf_program__set_autoload(prog, prog == target);
@@ -425,7 +468,7 @@ static void load_attempt(const struct load_options *opts, int index, unsigned in
 		if (!buf) {
 			bpf_object__close(obj);
 			out->err = ENOMEM;
-			return;
+			break;
 		}
 		buf[0] = '\0';
 		bpf_program__set_log_buf(target, buf, size);
@@ -434,25 +477,28 @@ static void load_attempt(const struct load_options *opts, int index, unsigned in
 		err = bpf_object__load(obj);
 		out->load_time_us = monotonic_us() - start;
 		bpf_object__close(obj);
-		err = err < 0 ? -err : err;
-		if (err == ENOSPC && buf[0] && size < LOG_SIZE_MAX) {
-			free(buf);
+		out->err = err < 0 ? -err : err;
+		out->log = buf;
+		out->libbpf_log = xstrdup(libbpf_capture_text());
+
+		if (out->err == ENOSPC && buf[0] && size < LOG_SIZE_MAX) {
+			attempt_free(&smaller);
+			smaller = *out;
+			memset(out, 0, sizeof(*out));
 			size = size > LOG_SIZE_MAX / 2 ? LOG_SIZE_MAX : size * 2;
 			continue;
 		}
-		out->err = err;
-		out->truncated = err == ENOSPC && buf[0];
-		out->log = buf;
-		out->libbpf_log = xstrdup(libbpf_capture_text());
-		return;
+		/* Older kernels cap the log at 16 MiB and answer EINVAL above it: the last
+		 * buffer that worked is the most there is. */
+		if (smaller.log && kernel_refused_before_verifying(out)) {
+			attempt_free(out);
+			*out = smaller;
+			memset(&smaller, 0, sizeof(smaller));
+		}
+		out->truncated = out->err == ENOSPC && out->log[0];
+		break;
 	}
-}
-
-static void attempt_free(struct attempt *a)
-{
-	free(a->log);
-	free(a->libbpf_log);
-	memset(a, 0, sizeof(*a));
+	attempt_free(&smaller);
 }
 
 void verify_program(const struct load_options *opts, int index, struct program_report *r)
@@ -471,6 +517,14 @@ void verify_program(const struct load_options *opts, int index, struct program_r
 	if (a.err && level != detail_level && a.libbpf_log && strstr(a.libbpf_log, "BPF program load failed")) {
 		attempt_free(&a);
 		level = detail_level;
+		load_attempt(opts, index, level, r, &a);
+	}
+	/* Kernels before 5.2 know no statistics level and refuse it with EINVAL. */
+	if (kernel_refused_before_verifying(&a) && a.err == EINVAL && (level & LOG_LEVEL_STATS)) {
+		attempt_free(&a);
+		level &= ~(unsigned int)LOG_LEVEL_STATS;
+		if (!level)
+			level = LOG_LEVEL_BASIC;
 		load_attempt(opts, index, level, r, &a);
 	}
 	if (!r->name) {
@@ -501,7 +555,9 @@ bool report_is_permission_failure(const struct program_report *r, struct object_
 	 * kernel never got as far as verifying. */
 	if (r->log && r->log[0])
 		return false;
-	if (geteuid() == 0 && r->err == EACCES)
+	/* One program type can be forbidden (lockdown, LSM) while others load: only blame
+	 * privileges when not even a trivial program loads. */
+	if (bpf_load_permitted())
 		return false;
 	memset(error, 0, sizeof(*error));
 	error->code = "permission";

@@ -68,6 +68,9 @@ void program_report_free(struct program_report *report);
  * *error with a "permission" error and returns true. */
 bool report_is_permission_failure(const struct program_report *report, struct object_error *error);
 
+/* Whether this process may load BPF programs at all (a trivial socket filter loads). */
+bool bpf_load_permitted(void);
+
 /* Parses verifier statistics ("processed N insns", "stack depth A+B") out of a log. */
 long long log_insns_processed(const char *log);
 char *log_stack_depth(const char *log);

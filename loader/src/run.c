@@ -66,8 +66,21 @@ static char *attach_failure_reason(const char *section, const char *target, int 
 			return format("this kernel has no uprobe support (no /sys/bus/event_source/devices/uprobe; CONFIG_UPROBES is off)");
 		if (!target && err == EOPNOTSUPP)
 			return format("SEC(\"%s\") names no binary: write it as uprobe/PATH:FUNCTION so the loader can attach it", section);
-		if (err == ENOENT || err == ESRCH)
-			return format("binary or function not found: '%s' (the path must exist on the target host and the function must be in its symbol table)", what);
+		if (err == ENOENT || err == ESRCH) {
+			const char *last_slash = strrchr(what, '/');
+			const char *colon = strchr(last_slash ? last_slash : what, ':');
+			char *binary = colon ? strndup(what, (size_t)(colon - what)) : NULL;
+			char *reason;
+
+			if (binary && binary[0] && !path_exists(binary))
+				reason = format("binary '%s' does not exist on the target host", binary);
+			else if (binary && binary[0])
+				reason = format("function '%s' not found in the symbol table of '%s'", colon + 1, binary);
+			else
+				reason = format("binary or function not found: '%s'", what);
+			free(binary);
+			return reason;
+		}
 	} else if (section_has_prefix(section, tracepoints)) {
 		const char *tracefs = tracefs_dir();
 
@@ -142,6 +155,25 @@ static void report_load_failure(const struct load_options *opts, int count, int 
 		emit_error("other", err, reason, libbpf_log);
 		free(reason);
 	}
+}
+
+/* Loads every program of the object together; with `logs`, each program's statistics land
+ * in its own buffer (logs[i] may be NULL). */
+static int load_whole_object(struct bpf_object *obj, char **logs)
+{
+	struct bpf_program *prog;
+	int i = 0;
+
+	object_apply_map_defaults(obj);
+	bpf_object__for_each_program(prog, obj) {
+		if (logs && logs[i]) {
+			bpf_program__set_log_buf(prog, logs[i], RUN_LOG_SIZE);
+			bpf_program__set_log_level(prog, LOG_LEVEL_STATS);
+		}
+		i++;
+	}
+	libbpf_capture_reset();
+	return bpf_object__load(obj);
 }
 
 static void emit_loaded(const struct bpf_program *prog, const char *log)
@@ -240,7 +272,6 @@ int mode_run(const struct load_options *opts, bool trace)
 		session_close(&session);
 		return 1;
 	}
-	object_apply_map_defaults(obj);
 	logs = calloc((size_t)count, sizeof(*logs));
 	links = calloc((size_t)count, sizeof(*links));
 	if (!logs || !links) {
@@ -249,18 +280,26 @@ int mode_run(const struct load_options *opts, bool trace)
 		session_close(&session);
 		return 1;
 	}
-	i = 0;
-	bpf_object__for_each_program(prog, obj) {
+	for (i = 0; i < count; i++)
 		logs[i] = calloc(1, RUN_LOG_SIZE);
-		if (logs[i]) {
-			bpf_program__set_log_buf(prog, logs[i], RUN_LOG_SIZE);
-			bpf_program__set_log_level(prog, LOG_LEVEL_STATS);
-		}
-		i++;
-	}
 
-	libbpf_capture_reset();
-	err = bpf_object__load(obj);
+	err = load_whole_object(obj, logs);
+	if (err == -EINVAL) {
+		/* Kernels before 5.2 refuse the statistics log level; statistics are a nicety,
+		 * so load once more without asking for them. */
+		bpf_object__close(obj);
+		obj = object_open(opts, &error);
+		if (!obj) {
+			object_error_emit(&error);
+			object_error_free(&error);
+			session_close(&session);
+			return 1;
+		}
+		for (i = 0; i < count; i++)
+			if (logs[i])
+				logs[i][0] = '\0';
+		err = load_whole_object(obj, NULL);
+	}
 	if (err) {
 		char *libbpf_log = strdup(libbpf_capture_text());
 

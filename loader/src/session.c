@@ -158,7 +158,8 @@ bool session_open_trace(struct session *s)
 				 path, readers[0] ? readers : "could not tell which");
 			event_begin(&ev, "trace-busy");
 		} else {
-			snprintf(reason, sizeof(reason), "cannot open %s: %s", path, strerror(err));
+			snprintf(reason, sizeof(reason), "cannot open %s: %s%s", path, strerror(err),
+				 err == EACCES || err == EPERM ? " (reading it needs root)" : "");
 			event_begin(&ev, "trace-unavailable");
 		}
 		event_str(&ev, "reason", reason);

@@ -6,8 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
+
+#define TRACEFS_MAGIC_NUMBER 0x74726163
 
 /* Values the kernel can return to user space that glibc has no name for. */
 static const struct {
@@ -158,11 +161,20 @@ bool path_exists(const char *path)
 	return access(path, F_OK) == 0;
 }
 
+/* statfs() needs no permission on the directory itself, so this also answers for users who
+ * cannot look inside tracefs (it is mode 0700). */
+static bool is_tracefs(const char *dir)
+{
+	struct statfs fs;
+
+	return statfs(dir, &fs) == 0 && (unsigned long)fs.f_type == TRACEFS_MAGIC_NUMBER;
+}
+
 const char *tracefs_dir(void)
 {
-	if (path_exists("/sys/kernel/tracing/trace_pipe"))
+	if (is_tracefs("/sys/kernel/tracing"))
 		return "/sys/kernel/tracing";
-	if (path_exists("/sys/kernel/debug/tracing/trace_pipe"))
+	if (is_tracefs("/sys/kernel/debug/tracing"))
 		return "/sys/kernel/debug/tracing";
 	return NULL;
 }

@@ -223,6 +223,26 @@ describe('bpfdev-loader', { skip, timeout: 120_000 }, () => {
     assert.match(program.reason as string, /bpfdev_huge/);
   });
 
+  test('verify: CO-RE relocations follow the BTF given with --btf', async () => {
+    const real = await runToEnd(['verify', object('core_read')]);
+    assert.equal(programEvent(real.events, 'bpfdev_core_read').verdict, 'ok');
+
+    // A BPF object's own BTF has no task_struct: the relocation cannot resolve.
+    const unmatched = await runToEnd(['verify', object('core_read'), '--btf', object('tp_ok')]);
+    const rejected = programEvent(unmatched.events, 'bpfdev_core_read');
+    assert.equal(rejected.verdict, 'rejected');
+    assert.equal(rejected.code, 'core-relo');
+    assert.match(rejected.reason as string, /task_struct/);
+
+    const garbage = path.join(workDir, 'not-btf.bin');
+    fs.writeFileSync(garbage, 'not BTF at all');
+    const broken = await runToEnd(['verify', object('core_read'), '--btf', garbage]);
+    const notLoaded = programEvent(broken.events, 'bpfdev_core_read');
+    assert.equal(notLoaded.verdict, 'not-loaded');
+    assert.equal(notLoaded.code, 'bad-btf');
+    assert.equal(broken.code, 1);
+  });
+
   test('verify: a log larger than the first buffer arrives whole', async () => {
     const { code, events } = await runToEnd(['verify', object('long_log')]);
     assert.equal(code, 1);
