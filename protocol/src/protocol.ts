@@ -55,3 +55,15 @@ export interface VerifyResult {
  */
 export const VerifiedNotification = 'bpfdev/verified';
 export type VerifiedParams = VerifyResult;
+
+/**
+ * client (or benchmark) → server request `bpfdev/stats`: the server's own latency samples per
+ * feature (ms, measured inside the server) and its memory, for `npm run bench:lsp`.
+ */
+export const StatsRequest = 'bpfdev/stats';
+export interface StatsResult {
+  latency: Record<string, { count: number; p50: number; p99: number; max: number }>;
+  rssBytes: number;
+  heapUsedBytes: number;
+  catalog?: { target: string; kernel: string; source: 'live' | 'cache' | 'snapshot'; buildMs: number; tracepoints: number; kernelFunctions: number };
+}

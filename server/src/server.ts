@@ -3,24 +3,46 @@
  * Feature logic lives in features/; this file only connects events to them.
  * Usable from any LSP editor: `bpf-language-server --stdio`.
  */
-import { createConnection, ProposedFeatures, TextDocuments, TextDocumentSyncKind } from 'vscode-languageserver/node';
+import { CodeActionKind, createConnection, ProposedFeatures, TextDocuments, TextDocumentSyncKind } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { VerifyParams, VerifyRequest } from '../../protocol/src/protocol';
+import { StatsRequest, StatsResult, VerifyParams, VerifyRequest } from '../../protocol/src/protocol';
 import { SettingsStore } from './settings';
-import { VerificationFeature } from './features/verification';
 import { TargetProvider } from './targets';
+import { CatalogProvider } from './catalogs';
+import { DiagnosticsHub } from './diagnostics-hub';
+import { LanguageService } from './language-service';
+import { LatencyRecorder } from './latency';
+import { VerificationFeature } from './features/verification';
+import { COMPLETION_TRIGGERS, CompletionFeature } from './features/completion';
+import { HoverFeature } from './features/hover';
+import { SignatureHelpFeature } from './features/signature-help';
+import { AttachPointFeature } from './features/attach-points';
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
 const settings = new SettingsStore(connection);
 const targets = new TargetProvider();
-const verification = new VerificationFeature(connection, settings, targets);
+const catalogs = new CatalogProvider(connection, targets);
+const hub = new DiagnosticsHub(connection);
+const service = new LanguageService();
+const latency = new LatencyRecorder();
+const verification = new VerificationFeature(connection, settings, targets, hub);
+const completion = new CompletionFeature(documents, service, catalogs, latency);
+const hover = new HoverFeature(documents, service, catalogs);
+const signatureHelp = new SignatureHelpFeature(documents, service, catalogs);
+const attachPoints = new AttachPointFeature(documents, service, catalogs, hub);
 
 connection.onInitialize((params) => {
   settings.setClientCapabilities(params.capabilities);
+  // Start reading the target's catalogs now: the first completion should not pay for it.
+  void catalogs.get();
   return {
     capabilities: {
       textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
+      completionProvider: { triggerCharacters: COMPLETION_TRIGGERS, resolveProvider: false },
+      hoverProvider: true,
+      signatureHelpProvider: { triggerCharacters: ['(', ','] },
+      codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, CodeActionKind.RefactorRewrite] },
     },
     serverInfo: { name: 'bpf-language-server', version: '0.1.0' },
   };
@@ -29,10 +51,27 @@ connection.onInitialize((params) => {
 connection.onInitialized(() => settings.registerForChanges());
 connection.onDidChangeConfiguration(() => settings.invalidate());
 
-documents.onDidOpen(({ document }) => verification.onOpen(document));
+documents.onDidOpen(({ document }) => { verification.onOpen(document); void attachPoints.validate(document); });
+documents.onDidChangeContent(({ document }) => void attachPoints.validate(document));
 documents.onDidSave(({ document }) => verification.onSave(document));
-documents.onDidClose(({ document }) => verification.onClose(document));
+documents.onDidClose(({ document }) => { verification.onClose(document); service.forget(document.uri); void hub.clear(document.uri); });
+
+connection.onCompletion((params) => completion.complete(params));
+connection.onHover((params) => hover.hover(params));
+connection.onSignatureHelp((params) => signatureHelp.signatureHelp(params));
+connection.onCodeAction((params) => attachPoints.codeActions(params));
 connection.onRequest(VerifyRequest, (params: VerifyParams) => verification.verifyNow(params.uri, documents.get(params.uri)));
+connection.onRequest(StatsRequest, (): StatsResult => {
+  const catalog = catalogs.peek();
+  const memory = process.memoryUsage();
+  return {
+    latency: latency.summary(),
+    rssBytes: memory.rss,
+    heapUsedBytes: memory.heapUsed,
+    ...(catalog ? { catalog: { target: catalog.origin.target, kernel: catalog.origin.kernel, source: catalog.origin.source, buildMs: catalog.origin.buildMs,
+      tracepoints: catalog.tracepoints?.size ?? 0, kernelFunctions: catalog.kallsyms?.size ?? 0 } } : {}),
+  };
+});
 connection.onShutdown(() => targets.dispose());
 
 documents.listen(connection);

@@ -11,6 +11,7 @@ import type { ReportDiagnostic, VerifyReport } from '../../../core/src/report/ve
 import { verifyFile } from '../../../host/src/verify';
 import { SettingsStore } from '../settings';
 import { TargetProvider } from '../targets';
+import type { DiagnosticsHub } from '../diagnostics-hub';
 
 interface DocumentState {
   running?: Promise<VerifyResult>;
@@ -24,6 +25,7 @@ export class VerificationFeature {
     private readonly connection: Connection,
     private readonly settings: SettingsStore,
     private readonly targets: TargetProvider,
+    private readonly hub: DiagnosticsHub,
   ) {}
 
   onOpen(document: TextDocument): void {
@@ -36,7 +38,6 @@ export class VerificationFeature {
 
   onClose(document: TextDocument): void {
     this.states.delete(document.uri);
-    void this.connection.sendDiagnostics({ uri: document.uri, diagnostics: [] });
   }
 
   verifyNow(uri: string, _document: TextDocument | undefined): Promise<VerifyResult> {
@@ -77,7 +78,7 @@ export class VerificationFeature {
     try {
       const report = await verifyFile(file, this.targets.current(), { clang: settings.clangPath, extraFlags: settings.extraCflags });
       const diagnostics = toLspDiagnostics(report, file);
-      await this.connection.sendDiagnostics({ uri, diagnostics });
+      await this.hub.set(uri, 'verifier', diagnostics);
       result = {
         uri,
         compiled: report.compiled,
@@ -95,10 +96,8 @@ export class VerificationFeature {
       const hint = (error as { hint?: string }).hint;
       const message = `eBPF verification could not run: ${(error as Error).message}${hint ? ` — ${hint}` : ''}`;
       this.connection.console.error(message);
-      await this.connection.sendDiagnostics({
-        uri,
-        diagnostics: [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, severity: DiagnosticSeverity.Warning, source: 'bpfdev', message }],
-      });
+      await this.hub.set(uri, 'verifier',
+        [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, severity: DiagnosticSeverity.Warning, source: 'bpfdev', message }]);
       result = { uri, compiled: false, programs: [], diagnosticCount: 1, durationMs: performance.now() - started, error: message };
     }
     await this.connection.sendNotification(VerifiedNotification, result);
