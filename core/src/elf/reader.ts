@@ -34,6 +34,7 @@ export interface ElfFunctionSymbol {
   indirect: boolean;
 }
 
+/** Addresses are as the file stores them: final for executables and libraries, unrelocated in `.o` files. */
 export interface UsdtProbe {
   provider: string;
   name: string;

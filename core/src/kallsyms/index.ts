@@ -250,33 +250,34 @@ function searchNames(
   return { names: result, truncated: false };
 }
 
+const NAME_CHARACTERS = 'abcdefghijklmnopqrstuvwxyz0123456789_';
+
 /**
- * Candidates share the first two characters (a binary-searched bucket) or are a short scan's
- * worth of same-length names; the full 120k list is never run through the edit distance.
+ * Candidates come from two-character prefix buckets (binary-searched ranges of the sorted list):
+ * the name's own first two characters, plus the buckets a typo in the first or second character,
+ * a missing first character or an extra first character would have moved it out of. The full
+ * 120k list is never run through the edit distance.
  */
 export function suggestSimilar(sorted: readonly string[], name: string, limit = 3): string[] {
-  if (name.length === 0) return [];
+  if (name.length < 2) return [];
   const maxDistance = Math.max(1, Math.min(3, Math.floor(name.length / 4)));
-  const scored: { name: string; distance: number }[] = [];
-  const bucketPrefix = name.slice(0, Math.min(2, name.length));
-  const seen = new Set<string>();
-  const consider = (candidate: string): void => {
-    if (seen.has(candidate) || candidate === name) return;
-    seen.add(candidate);
-    if (Math.abs(candidate.length - name.length) > maxDistance) return;
-    const distance = boundedEditDistance(name, candidate, maxDistance);
-    if (distance <= maxDistance) scored.push({ name: candidate, distance });
-  };
-  for (let position = lowerBound(sorted, bucketPrefix); position < sorted.length && sorted[position].startsWith(bucketPrefix); position++) {
-    consider(sorted[position]);
+  const buckets = new Set<string>([name.slice(0, 2), name.slice(1, 3)]);
+  for (const character of NAME_CHARACTERS) {
+    buckets.add(character + name[1]);
+    buckets.add(name[0] + character);
+    buckets.add(character + name[0]);
   }
-  // A typo in the first two characters: try the bucket of the rest of the name as well.
-  const tail = name.slice(1, 3);
-  if (tail.length === 2) {
-    for (let position = lowerBound(sorted, tail); position < sorted.length && sorted[position].startsWith(tail); position++) {
-      consider(sorted[position]);
+  const scored: { name: string; distance: number }[] = [];
+  for (const bucket of buckets) {
+    if (bucket.length < 2) continue;
+    for (let position = lowerBound(sorted, bucket); position < sorted.length && sorted[position].startsWith(bucket); position++) {
+      const candidate = sorted[position];
+      if (candidate === name || Math.abs(candidate.length - name.length) > maxDistance) continue;
+      const distance = boundedEditDistance(name, candidate, maxDistance);
+      if (distance <= maxDistance) scored.push({ name: candidate, distance });
     }
   }
+  // Buckets are disjoint (distinct two-character prefixes), so no candidate is scored twice.
   scored.sort((a, b) => a.distance - b.distance || (a.name < b.name ? -1 : 1));
   return scored.slice(0, limit).map((entry) => entry.name);
 }

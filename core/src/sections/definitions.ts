@@ -67,6 +67,11 @@ export interface SectionDef {
   doc: string;
   /** A complete section name to show in documentation. */
   example?: string;
+  /**
+   * Set when libbpf 1.1 (Debian 12's, which our loader links statically) does not know the name:
+   * such programs need a newer libbpf. Checked against libbpf.a by test/unit/sections.test.ts.
+   */
+  newerThanLibbpf?: '1.1';
 }
 
 const KPROBE_CTX = 'struct pt_regs *';
@@ -119,7 +124,7 @@ export const SECTION_DEFS: readonly SectionDef[] = [
   def('kretprobe.multi', 'KPROBE', KPROBE_CTX, 'Return probe on every kernel function matching a glob.',
     { target: 'kernel-function-pattern', targetRequired: 'optional', attachType: 'BPF_TRACE_KPROBE_MULTI', programMacro: 'BPF_KRETPROBE', example: 'kretprobe.multi/tcp_*' }),
   def('kprobe.session', 'KPROBE', KPROBE_CTX, 'Entry and return of functions matching a glob in one program; the entry run can cancel the return run.',
-    { target: 'kernel-function-pattern', targetRequired: 'optional', attachType: 'BPF_TRACE_KPROBE_SESSION', programMacro: 'BPF_KPROBE', example: 'kprobe.session/vfs_*' }),
+    { target: 'kernel-function-pattern', targetRequired: 'optional', attachType: 'BPF_TRACE_KPROBE_SESSION', programMacro: 'BPF_KPROBE', example: 'kprobe.session/vfs_*', newerThanLibbpf: '1.1' }),
   def('ksyscall', 'KPROBE', KPROBE_CTX, 'Kprobe on a syscall by its plain name; libbpf finds the arch-specific entry symbol.',
     { target: 'syscall', targetRequired: 'optional', programMacro: 'BPF_KSYSCALL', example: 'ksyscall/openat' }),
   def('kretsyscall', 'KPROBE', KPROBE_CTX, 'Return probe on a syscall by its plain name.',
@@ -133,29 +138,29 @@ export const SECTION_DEFS: readonly SectionDef[] = [
   def('uretprobe.s', 'KPROBE', KPROBE_CTX, 'Sleepable return uprobe.',
     { target: 'uprobe', targetRequired: 'optional', sleepable: true, programMacro: 'BPF_URETPROBE', example: 'uretprobe.s//bin/bash:readline' }),
   def('uprobe.multi', 'KPROBE', KPROBE_CTX, 'One uprobe program on many symbols of a binary, selected by a glob.',
-    { target: 'uprobe-pattern', targetRequired: 'optional', attachType: 'BPF_TRACE_UPROBE_MULTI', programMacro: 'BPF_UPROBE', example: 'uprobe.multi//usr/lib/libc.so.6:malloc*' }),
+    { target: 'uprobe-pattern', targetRequired: 'optional', attachType: 'BPF_TRACE_UPROBE_MULTI', programMacro: 'BPF_UPROBE', example: 'uprobe.multi//usr/lib/libc.so.6:malloc*', newerThanLibbpf: '1.1' }),
   def('uretprobe.multi', 'KPROBE', KPROBE_CTX, 'Return uprobes on many symbols matching a glob.',
-    { target: 'uprobe-pattern', targetRequired: 'optional', attachType: 'BPF_TRACE_UPROBE_MULTI', programMacro: 'BPF_URETPROBE' }),
+    { target: 'uprobe-pattern', targetRequired: 'optional', attachType: 'BPF_TRACE_UPROBE_MULTI', programMacro: 'BPF_URETPROBE', newerThanLibbpf: '1.1' }),
   def('uprobe.multi.s', 'KPROBE', KPROBE_CTX, 'Sleepable multi-uprobe.',
-    { target: 'uprobe-pattern', targetRequired: 'optional', attachType: 'BPF_TRACE_UPROBE_MULTI', sleepable: true, programMacro: 'BPF_UPROBE' }),
+    { target: 'uprobe-pattern', targetRequired: 'optional', attachType: 'BPF_TRACE_UPROBE_MULTI', sleepable: true, programMacro: 'BPF_UPROBE', newerThanLibbpf: '1.1' }),
   def('uretprobe.multi.s', 'KPROBE', KPROBE_CTX, 'Sleepable multi-uretprobe.',
-    { target: 'uprobe-pattern', targetRequired: 'optional', attachType: 'BPF_TRACE_UPROBE_MULTI', sleepable: true, programMacro: 'BPF_URETPROBE' }),
+    { target: 'uprobe-pattern', targetRequired: 'optional', attachType: 'BPF_TRACE_UPROBE_MULTI', sleepable: true, programMacro: 'BPF_URETPROBE', newerThanLibbpf: '1.1' }),
   def('uprobe.session', 'KPROBE', KPROBE_CTX, 'Entry and return of user functions in one program.',
-    { target: 'uprobe-pattern', targetRequired: 'optional', attachType: 'BPF_TRACE_UPROBE_SESSION', programMacro: 'BPF_UPROBE' }),
+    { target: 'uprobe-pattern', targetRequired: 'optional', attachType: 'BPF_TRACE_UPROBE_SESSION', programMacro: 'BPF_UPROBE', newerThanLibbpf: '1.1' }),
   def('usdt', 'KPROBE', KPROBE_CTX, 'User statically-defined tracepoint (a .note.stapsdt probe) in a binary; arguments via BPF_USDT.',
     { target: 'usdt', targetRequired: 'optional', programMacro: 'BPF_USDT', example: 'usdt//usr/lib/libc.so.6:libc:setjmp' }),
   def('usdt.s', 'KPROBE', KPROBE_CTX, 'Sleepable USDT probe.',
-    { target: 'usdt', targetRequired: 'optional', sleepable: true, programMacro: 'BPF_USDT' }),
+    { target: 'usdt', targetRequired: 'optional', sleepable: true, programMacro: 'BPF_USDT', newerThanLibbpf: '1.1' }),
 
-  def('tc/ingress', 'SCHED_CLS', SKB_CTX, 'Traffic-control program on ingress, attached through tcx (same as tcx/ingress).', { attachType: 'BPF_TCX_INGRESS' }),
-  def('tc/egress', 'SCHED_CLS', SKB_CTX, 'Traffic-control program on egress, attached through tcx (same as tcx/egress).', { attachType: 'BPF_TCX_EGRESS' }),
-  def('tcx/ingress', 'SCHED_CLS', SKB_CTX, 'tcx link on a device\'s ingress path; returns TCX_PASS/TCX_DROP/TCX_REDIRECT/TCX_NEXT.', { attachType: 'BPF_TCX_INGRESS' }),
-  def('tcx/egress', 'SCHED_CLS', SKB_CTX, 'tcx link on a device\'s egress path.', { attachType: 'BPF_TCX_EGRESS' }),
+  def('tc/ingress', 'SCHED_CLS', SKB_CTX, 'Traffic-control program on ingress, attached through tcx (same as tcx/ingress).', { attachType: 'BPF_TCX_INGRESS', newerThanLibbpf: '1.1' }),
+  def('tc/egress', 'SCHED_CLS', SKB_CTX, 'Traffic-control program on egress, attached through tcx (same as tcx/egress).', { attachType: 'BPF_TCX_EGRESS', newerThanLibbpf: '1.1' }),
+  def('tcx/ingress', 'SCHED_CLS', SKB_CTX, 'tcx link on a device\'s ingress path; returns TCX_PASS/TCX_DROP/TCX_REDIRECT/TCX_NEXT.', { attachType: 'BPF_TCX_INGRESS', newerThanLibbpf: '1.1' }),
+  def('tcx/egress', 'SCHED_CLS', SKB_CTX, 'tcx link on a device\'s egress path.', { attachType: 'BPF_TCX_EGRESS', newerThanLibbpf: '1.1' }),
   def('tc', 'SCHED_CLS', SKB_CTX, 'Traffic-control classifier for the clsact qdisc (attach with tc or bpf_tc_attach).'),
   def('classifier', 'SCHED_CLS', SKB_CTX, 'Older spelling of `tc`: a cls_bpf classifier.'),
   def('action', 'SCHED_ACT', SKB_CTX, 'tc action (act_bpf) program.'),
-  def('netkit/primary', 'SCHED_CLS', SKB_CTX, 'Program on the primary device of a netkit pair.', { attachType: 'BPF_NETKIT_PRIMARY' }),
-  def('netkit/peer', 'SCHED_CLS', SKB_CTX, 'Program on the peer device of a netkit pair.', { attachType: 'BPF_NETKIT_PEER' }),
+  def('netkit/primary', 'SCHED_CLS', SKB_CTX, 'Program on the primary device of a netkit pair.', { attachType: 'BPF_NETKIT_PRIMARY', newerThanLibbpf: '1.1' }),
+  def('netkit/peer', 'SCHED_CLS', SKB_CTX, 'Program on the peer device of a netkit pair.', { attachType: 'BPF_NETKIT_PEER', newerThanLibbpf: '1.1' }),
 
   tracepoint,
   alias('tp', tracepoint),
@@ -208,7 +213,7 @@ export const SECTION_DEFS: readonly SectionDef[] = [
     { attachType: 'BPF_CGROUP_SOCK_OPS' }),
   def('sk_skb/stream_parser', 'SK_SKB', SKB_CTX, 'Sockmap stream parser: returns the length of the next message.', { attachType: 'BPF_SK_SKB_STREAM_PARSER' }),
   def('sk_skb/stream_verdict', 'SK_SKB', SKB_CTX, 'Sockmap stream verdict: pass, drop or redirect each parsed message.', { attachType: 'BPF_SK_SKB_STREAM_VERDICT' }),
-  def('sk_skb/verdict', 'SK_SKB', SKB_CTX, 'Sockmap verdict without a parser (works for UDP too).', { attachType: 'BPF_SK_SKB_VERDICT' }),
+  def('sk_skb/verdict', 'SK_SKB', SKB_CTX, 'Sockmap verdict without a parser (works for UDP too).', { attachType: 'BPF_SK_SKB_VERDICT', newerThanLibbpf: '1.1' }),
   def('sk_skb', 'SK_SKB', SKB_CTX, 'Sockmap skb program; the attach type is chosen when attaching.'),
   def('sk_msg', 'SK_MSG', 'struct sk_msg_md *', 'Verdict on each sendmsg() of sockets in a sockmap/sockhash.', { attachType: 'BPF_SK_MSG_VERDICT' }),
   def('lirc_mode2', 'LIRC_MODE2', 'unsigned int *', 'Decodes raw infrared pulses on a lirc device.', { attachType: 'BPF_LIRC_MODE2' }),
@@ -229,9 +234,9 @@ export const SECTION_DEFS: readonly SectionDef[] = [
   def('struct_ops', 'STRUCT_OPS', BTF_CTX, 'Implements one member of a kernel ops table (TCP congestion control, sched_ext, ...).',
     { target: 'struct-ops', targetRequired: 'optional', programMacro: 'BPF_PROG', example: 'struct_ops/cwnd_event' }),
   def('struct_ops.s', 'STRUCT_OPS', BTF_CTX, 'Sleepable struct_ops member.',
-    { target: 'struct-ops', targetRequired: 'optional', sleepable: true, programMacro: 'BPF_PROG' }),
+    { target: 'struct-ops', targetRequired: 'optional', sleepable: true, programMacro: 'BPF_PROG', newerThanLibbpf: '1.1' }),
   def('sk_lookup', 'SK_LOOKUP', 'struct bpf_sk_lookup *', 'Chooses the listening socket for a new connection or datagram in a netns.', { attachType: 'BPF_SK_LOOKUP' }),
-  def('netfilter', 'NETFILTER', 'struct bpf_nf_ctx *', 'Netfilter hook program; returns NF_ACCEPT or NF_DROP.', { attachType: 'BPF_NETFILTER' }),
+  def('netfilter', 'NETFILTER', 'struct bpf_nf_ctx *', 'Netfilter hook program; returns NF_ACCEPT or NF_DROP.', { attachType: 'BPF_NETFILTER', newerThanLibbpf: '1.1' }),
 ];
 
 function sockAddrHooks(): SectionDef[] {
@@ -255,7 +260,11 @@ function sockAddrHooks(): SectionDef[] {
     ['getsockname_unix', 'BPF_CGROUP_UNIX_GETSOCKNAME', 'getsockname() on a unix socket.'],
   ];
   return hooks.map(([hook, attachType, what]) =>
-    def(`cgroup/${hook}`, 'CGROUP_SOCK_ADDR', 'struct bpf_sock_addr *', `Runs on ${what}`, { attachType }),
+    def(`cgroup/${hook}`, 'CGROUP_SOCK_ADDR', 'struct bpf_sock_addr *', `Runs on ${what}`, {
+      attachType,
+      // The unix-socket hooks arrived after libbpf 1.1.
+      ...(hook.endsWith('_unix') ? { newerThanLibbpf: '1.1' as const } : {}),
+    }),
   );
 }
 

@@ -1,0 +1,284 @@
+/**
+ * Checks each SEC() string against the target kernel: does the attach point exist, may this
+ * program type attach there, and can this kernel run the program type at all. These are the
+ * failures that otherwise only show up at load/attach time, often as a bare -ENOENT or -EINVAL.
+ */
+import { boundedEditDistance, suggestSimilar } from '../kallsyms/index';
+import { DATA_SECTIONS, SECTION_DEFS, SectionDef } from '../sections/definitions';
+import { SectionPart } from '../sections/parse';
+import { KernelCatalog, capabilitiesOf, iterTargets, lsmHookNames, rawTracepointNames, syscallNames } from './catalog';
+import { BpfDocument, SectionUse, parseBpfDocument } from './document';
+
+export type Severity = 'error' | 'warning' | 'information' | 'hint';
+
+export interface DiagnosticFix {
+  title: string;
+  newText: string;
+  range: { start: number; end: number };
+}
+
+export interface Diagnostic {
+  range: { start: number; end: number };
+  severity: Severity;
+  code: string;
+  message: string;
+  fix?: DiagnosticFix;
+}
+
+const KPROBE_BASED = new Set(['kprobe', 'kretprobe', 'ksyscall', 'kretsyscall']);
+const TRAMPOLINE_BASED = new Set(['fentry', 'fexit', 'fmod_ret', 'fentry.s', 'fexit.s', 'fmod_ret.s']);
+
+export function doValidate(text: string | BpfDocument, catalog: KernelCatalog): Diagnostic[] {
+  const document = typeof text === 'string' ? parseBpfDocument(text) : text;
+  const diagnostics: Diagnostic[] = [];
+  for (const section of document.sections) {
+    if (section.unterminated) continue;
+    validateSection(section, catalog, diagnostics);
+  }
+  return diagnostics;
+}
+
+function validateSection(section: SectionUse, catalog: KernelCatalog, out: Diagnostic[]): void {
+  const at = (start: number, end: number) => ({ start: section.contentStart + start, end: section.contentStart + end });
+  const parsed = section.parsed;
+  for (const error of parsed.errors) {
+    const diagnostic: Diagnostic = {
+      range: at(error.start, error.end),
+      severity: error.code === 'missing-target' ? 'warning' : 'error',
+      code: error.code,
+      message: error.message,
+    };
+    if (error.code === 'unknown-section') {
+      const suggestion = closest(parsed.prefix, sectionNames());
+      if (suggestion) diagnostic.fix = { title: `Change to "${suggestion}"`, newText: suggestion, range: at(0, parsed.prefix.length) };
+    }
+    if (error.code === 'unexpected-target') {
+      diagnostic.fix = { title: `Remove "${section.text.slice(error.start)}"`, newText: '', range: at(error.start, error.end) };
+    }
+    out.push(diagnostic);
+  }
+  const def = parsed.def;
+  if (!def) return;
+  if (def.newerThanLibbpf && catalog.libbpfVersion && compareVersions(catalog.libbpfVersion, def.newerThanLibbpf) <= 0) {
+    const major = catalog.libbpfVersion.split('.').slice(0, 2).join('.');
+    out.push({
+      range: at(0, def.prefix.length),
+      severity: 'error',
+      code: 'needs-newer-libbpf',
+      message: `libbpf ${major}, which loads this object, does not know SEC("${def.prefix}"); it needs a newer libbpf`,
+    });
+  }
+  checkCapabilities(def, section, catalog, out);
+  if (parsed.errors.length > 0 || !parsed.target) return;
+  checkTarget(def, section, catalog, out);
+}
+
+function checkCapabilities(def: SectionDef, section: SectionUse, catalog: KernelCatalog, out: Diagnostic[]): void {
+  const capabilities = capabilitiesOf(catalog);
+  const prefixRange = { start: section.contentStart, end: section.contentStart + def.prefix.length };
+  if (KPROBE_BASED.has(def.prefix) && capabilities.kprobes === false) {
+    out.push({
+      range: prefixRange,
+      severity: 'error',
+      code: 'no-kprobes',
+      message: 'this kernel has no kprobe support (no tracing/kprobe_events): the program will load but cannot attach. Use a tracepoint (tp/...) or raw_tp/ if one covers this point.',
+    });
+  }
+  const needsBtf = def.programType === 'BPF_PROG_TYPE_TRACING' || def.programType === 'BPF_PROG_TYPE_LSM' || def.prefix.startsWith('struct_ops');
+  if (needsBtf && capabilities.btf === false) {
+    out.push({
+      range: prefixRange,
+      severity: 'error',
+      code: 'no-btf',
+      message: `this kernel has no BTF (/sys/kernel/btf/vmlinux), which ${def.prefix} programs need to load`,
+    });
+  } else if (TRAMPOLINE_BASED.has(def.prefix) && capabilities.fentry === false) {
+    const diagnostic: Diagnostic = {
+      range: prefixRange,
+      severity: 'error',
+      code: 'fentry-unsupported',
+      message: `${def.prefix} programs do not attach on this kernel (no BPF trampoline support)`,
+    };
+    const functionName = section.parsed.target?.name?.text;
+    if (functionName && capabilities.kprobes !== false && (def.prefix.startsWith('fentry') || def.prefix.startsWith('fexit'))) {
+      const replacement = def.prefix.startsWith('fentry') ? 'kprobe' : 'kretprobe';
+      diagnostic.fix = { title: `Use ${replacement}/${functionName}`, newText: replacement, range: prefixRange };
+    }
+    out.push(diagnostic);
+  }
+}
+
+/** `what` may hold `%s` for the quoted name; `candidates` is either the pool to pick a "did you mean" from, or an already chosen suggestion. */
+type MissingReporter = (part: SectionPart, code: string, what: string, candidates: readonly string[] | string | undefined) => void;
+
+function checkTarget(def: SectionDef, section: SectionUse, catalog: KernelCatalog, out: Diagnostic[]): void {
+  const target = section.parsed.target;
+  if (!target) return;
+  const rangeOf = (part: SectionPart) => ({ start: section.contentStart + part.start, end: section.contentStart + part.end });
+  const missing: MissingReporter = (part, code, what, candidates) => {
+    const message = what.includes('%s') ? what.replace('%s', `"${part.text}"`) : `${what} "${part.text}" does not exist on the target kernel`;
+    const diagnostic: Diagnostic = { range: rangeOf(part), severity: 'error', code, message };
+    const suggestion =
+      typeof candidates === 'string' || candidates === undefined ? candidates : suggestSimilar(sortedCopy(candidates), part.text, 1)[0];
+    if (suggestion) {
+      diagnostic.message += `; did you mean "${suggestion}"?`;
+      diagnostic.fix = { title: `Change to "${suggestion}"`, newText: suggestion, range: rangeOf(part) };
+    }
+    out.push(diagnostic);
+  };
+
+  switch (def.target) {
+    case 'tracepoint': {
+      const tracepoints = catalog.tracepoints;
+      if (!tracepoints || !target.category || !target.event) return;
+      if (!tracepoints.hasCategory(target.category.text)) {
+        missing(target.category, 'unknown-tracepoint-category', 'tracepoint category', tracepoints.categories());
+      } else if (!tracepoints.get(target.category.text, target.event.text)) {
+        missing(target.event, 'unknown-tracepoint', `tracepoint category "${target.category.text}" has no event %s`, tracepoints.events(target.category.text));
+      }
+      return;
+    }
+    case 'raw-tracepoint': {
+      if (!target.event || (!catalog.tracepoints && !catalog.kallsyms)) return;
+      const names = rawTracepointNames(catalog);
+      if (!sortedHas(names, target.event.text)) missing(target.event, 'unknown-raw-tracepoint', 'raw tracepoint', names);
+      return;
+    }
+    case 'kernel-function':
+      checkKernelFunction(def, section, catalog, out, missing);
+      return;
+    case 'kernel-function-pattern': {
+      const kallsyms = catalog.kallsyms;
+      if (!kallsyms || !target.name) return;
+      const pattern = target.name.text;
+      if (!/[*?]/.test(pattern)) {
+        if (!kallsyms.has(pattern)) missing(target.name, 'unknown-function', 'kernel function', kallsyms.suggest(pattern, 1)[0]);
+        return;
+      }
+      const matcher = globToRegExp(pattern);
+      if (!kallsyms.names.some((name) => matcher.test(name))) {
+        out.push({ range: rangeOf(target.name), severity: 'error', code: 'no-pattern-match', message: `no kernel function matches "${pattern}"` });
+      }
+      return;
+    }
+    case 'syscall': {
+      if (!target.name || (!catalog.kallsyms && !catalog.tracepoints)) return;
+      const names = syscallNames(catalog);
+      if (names.length > 0 && !sortedHas(names, target.name.text)) missing(target.name, 'unknown-syscall', 'syscall', names);
+      return;
+    }
+    case 'lsm-hook': {
+      if (!target.name || !catalog.kallsyms) return;
+      const hooks = lsmHookNames(catalog);
+      if (hooks.length > 0 && !sortedHas(hooks, target.name.text)) missing(target.name, 'unknown-lsm-hook', 'LSM hook', hooks);
+      return;
+    }
+    case 'iter-target': {
+      if (!target.name || !catalog.kallsyms) return;
+      const targets = iterTargets(catalog);
+      if (!targets.includes(target.name.text)) missing(target.name, 'unknown-iter-target', 'iterator target', targets);
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+function checkKernelFunction(
+  def: SectionDef,
+  section: SectionUse,
+  catalog: KernelCatalog,
+  out: Diagnostic[],
+  missing: MissingReporter,
+): void {
+  const kallsyms = catalog.kallsyms;
+  const name = section.parsed.target?.name;
+  if (!kallsyms || !name) return;
+  const range = { start: section.contentStart + name.start, end: section.contentStart + name.end };
+  const symbol = kallsyms.get(name.text);
+  if (!symbol) {
+    missing(name, 'unknown-function', 'kernel function', kallsyms.suggest(name.text, 1)[0]);
+    return;
+  }
+  const isKprobe = def.prefix === 'kprobe' || def.prefix === 'kretprobe';
+  const isTrampoline = TRAMPOLINE_BASED.has(def.prefix);
+  if (isKprobe && symbol.blacklisted) {
+    out.push({ range, severity: 'error', code: 'kprobe-blacklisted', message: `${name.text} is in the kprobes blacklist; the kernel refuses probes on it` });
+  }
+  if (symbol.traceable === false) {
+    if (isTrampoline) {
+      out.push({
+        range,
+        severity: 'error',
+        code: 'not-traceable',
+        message: `${name.text} is not in available_filter_functions: it has no ftrace call site, so ${def.prefix} cannot attach (notrace or inlined)`,
+      });
+    } else if (isKprobe && !symbol.blacklisted) {
+      out.push({
+        range,
+        severity: 'information',
+        code: 'not-traceable',
+        message: `${name.text} is not in available_filter_functions; a kprobe still works through a breakpoint, unless the function is notrace/noinstr`,
+      });
+    }
+  }
+  if (isTrampoline && symbol.hasBtf === false) {
+    out.push({ range, severity: 'error', code: 'function-without-btf', message: `the kernel's BTF has no FUNC for ${name.text}, so ${def.prefix} cannot resolve it` });
+  }
+}
+
+function sectionNames(): string[] {
+  const names = SECTION_DEFS.map((def) => def.prefix);
+  for (const data of DATA_SECTIONS) if (!data.name.endsWith('.')) names.push(data.name);
+  return names;
+}
+
+/** Closest among a few dozen names: the list is small, so plain edit distance over all of it. */
+function closest(name: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
+  for (const candidate of candidates) {
+    const distance = boundedEditDistance(name, candidate, bestDistance - 1);
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+const sortedCopies = new WeakMap<readonly string[], string[]>();
+
+/** suggestSimilar needs sorted input; most callers pass sorted lists already, so check before copying. */
+function sortedCopy(list: readonly string[]): string[] {
+  const cached = sortedCopies.get(list);
+  if (cached) return cached;
+  let sorted = true;
+  for (let index = 1; index < list.length && sorted; index++) if (list[index - 1] > list[index]) sorted = false;
+  const result = sorted ? (list as string[]) : [...list].sort();
+  sortedCopies.set(list, result);
+  return result;
+}
+
+function sortedHas(sorted: readonly string[], name: string): boolean {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (sorted[middle] < name) low = middle + 1;
+    else high = middle;
+  }
+  return sorted[low] === name;
+}
+
+/** Compares dotted versions by their first two numbers (1.1.2 counts as 1.1). */
+function compareVersions(a: string, b: string): number {
+  const [aMajor = 0, aMinor = 0] = a.split('.').map(Number);
+  const [bMajor = 0, bMinor = 0] = b.split('.').map(Number);
+  return aMajor - bMajor || aMinor - bMinor;
+}
+
+function globToRegExp(pattern: string): RegExp {
+  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${escaped}$`);
+}
