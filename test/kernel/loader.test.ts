@@ -129,7 +129,7 @@ function keepOpening(): () => void {
   return () => clearInterval(timer);
 }
 
-describe('bpfdev-loader', { skip, timeout: 120_000 }, () => {
+void describe('bpfdev-loader', { skip, timeout: 120_000 }, () => {
   before(async () => {
     workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bpfdev-loader-test-'));
     await run('make', ['-s', '-C', path.join(repoRoot, 'loader')]);
@@ -146,13 +146,13 @@ describe('bpfdev-loader', { skip, timeout: 120_000 }, () => {
     if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
   });
 
-  test('--version prints one line', () => {
+  void test('--version prints one line', () => {
     const result = spawnSync(loader, ['--version'], { encoding: 'utf8' });
     assert.equal(result.status, 0);
     assert.match(result.stdout, /^bpfdev-loader \d+\.\d+\.\d+ \(libbpf \d+\.\d+\)\n$/);
   });
 
-  test('usage errors go to stderr with exit code 2', () => {
+  void test('usage errors go to stderr with exit code 2', () => {
     for (const args of [[], ['frobnicate'], ['verify'], ['verify', 'a.o', '--log-level', 'x'], ['probe', 'extra']]) {
       const result = spawnSync(loader, args, { encoding: 'utf8' });
       assert.equal(result.status, 2, `args ${args.join(' ')}`);
@@ -161,7 +161,7 @@ describe('bpfdev-loader', { skip, timeout: 120_000 }, () => {
     }
   });
 
-  test('verify: an accepted program comes with its verifier statistics', async () => {
+  void test('verify: an accepted program comes with its verifier statistics', async () => {
     const { code, events } = await runToEnd(['verify', object('tp_ok')]);
     assert.equal(code, 0);
     const program = programEvent(events, 'bpfdev_tp_ok');
@@ -178,7 +178,7 @@ describe('bpfdev-loader', { skip, timeout: 120_000 }, () => {
     assert.deepEqual(events.at(-1), { event: 'done', programs: 1, ok: 1, failed: 0 });
   });
 
-  test('verify: a user-pointer dereference is rejected with the whole verifier log', async () => {
+  void test('verify: a user-pointer dereference is rejected with the whole verifier log', async () => {
     const { code, events } = await runToEnd(['verify', object('bad_deref')]);
     assert.equal(code, 1);
     const program = programEvent(events, 'bpfdev_bad_deref');
@@ -191,7 +191,7 @@ describe('bpfdev-loader', { skip, timeout: 120_000 }, () => {
     assert.match(program.libbpfLog as string, /BPF program load failed/);
   });
 
-  test('verify: each program of an object is judged on its own', async () => {
+  void test('verify: each program of an object is judged on its own', async () => {
     const { code, events } = await runToEnd(['verify', object('mixed')]);
     assert.equal(code, 1);
     const good = programEvent(events, 'bpfdev_mixed_good');
@@ -203,7 +203,7 @@ describe('bpfdev-loader', { skip, timeout: 120_000 }, () => {
     assert.deepEqual(events.at(-1), { event: 'done', programs: 2, ok: 1, failed: 1 });
   });
 
-  test('verify: a missing fentry target is told apart from a verifier rejection', async () => {
+  void test('verify: a missing fentry target is told apart from a verifier rejection', async () => {
     const { code, events } = await runToEnd(['verify', object('fentry_missing')]);
     assert.equal(code, 1);
     const program = programEvent(events, 'bpfdev_fentry_missing');
@@ -213,7 +213,7 @@ describe('bpfdev-loader', { skip, timeout: 120_000 }, () => {
     assert.match(program.reason as string, /bpfdev_no_such_function/);
   });
 
-  test('verify: a map the kernel cannot create means not-loaded, with the reason', async () => {
+  void test('verify: a map the kernel cannot create means not-loaded, with the reason', async () => {
     const { code, events } = await runToEnd(['verify', object('big_map')]);
     assert.equal(code, 1);
     const program = programEvent(events, 'bpfdev_big_map');
@@ -223,7 +223,7 @@ describe('bpfdev-loader', { skip, timeout: 120_000 }, () => {
     assert.match(program.reason as string, /bpfdev_huge/);
   });
 
-  test('verify: CO-RE relocations follow the BTF given with --btf', async () => {
+  void test('verify: CO-RE relocations follow the BTF given with --btf', async () => {
     const real = await runToEnd(['verify', object('core_read')]);
     assert.equal(programEvent(real.events, 'bpfdev_core_read').verdict, 'ok');
 
@@ -243,7 +243,7 @@ describe('bpfdev-loader', { skip, timeout: 120_000 }, () => {
     assert.equal(broken.code, 1);
   });
 
-  test('verify: a log larger than the first buffer arrives whole', async () => {
+  void test('verify: a log larger than the first buffer arrives whole', async () => {
     const { code, events } = await runToEnd(['verify', object('long_log')]);
     assert.equal(code, 1);
     const program = programEvent(events, 'bpfdev_long_log');
@@ -256,7 +256,7 @@ describe('bpfdev-loader', { skip, timeout: 120_000 }, () => {
     assert.equal(program.logTruncated, false);
   });
 
-  test('verify: files that are not BPF objects give an error event, not a crash', async () => {
+  void test('verify: files that are not BPF objects give an error event, not a crash', async () => {
     const garbage = path.join(workDir, 'garbage.o');
     fs.writeFileSync(garbage, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) & 0xff)));
     const truncated = path.join(workDir, 'truncated.o');
@@ -274,7 +274,7 @@ describe('bpfdev-loader', { skip, timeout: 120_000 }, () => {
     }
   });
 
-  test('run: attaches, streams trace_pipe, and detaches when stdin closes', async () => {
+  void test('run: attaches, streams trace_pipe, and detaches when stdin closes', async () => {
     assert.deepEqual(ourProgramsInKernel(), [], 'a previous run left programs behind');
     const session = LoaderSession.start(['run', object('tp_ok'), '--trace']);
     const attached = await session.waitForEvent('attached');
@@ -298,7 +298,7 @@ describe('bpfdev-loader', { skip, timeout: 120_000 }, () => {
     assert.deepEqual(ourProgramsInKernel(), []);
   });
 
-  test('run: SIGTERM detaches and exits 0', async () => {
+  void test('run: SIGTERM detaches and exits 0', async () => {
     const session = LoaderSession.start(['run', object('tp_ok')]);
     const attached = await session.waitForEvent('attached');
     await session.waitForEvent('ready');
@@ -308,7 +308,7 @@ describe('bpfdev-loader', { skip, timeout: 120_000 }, () => {
     assert.ok(!kernelPrograms().some((p) => p.id === attached.progId));
   });
 
-  test('run: SIGKILL of the loader leaves nothing attached (nothing is pinned)', async () => {
+  void test('run: SIGKILL of the loader leaves nothing attached (nothing is pinned)', async () => {
     const session = LoaderSession.start(['run', object('tp_ok')]);
     const attached = await session.waitForEvent('attached');
     await session.waitForEvent('ready');
@@ -318,7 +318,7 @@ describe('bpfdev-loader', { skip, timeout: 120_000 }, () => {
     assert.ok(!kernelPrograms().some((p) => p.id === attached.progId), 'the program outlived the loader');
   });
 
-  test('run: SIGKILL of the loader\'s parent (sudo, a login shell) detaches too', async () => {
+  void test('run: SIGKILL of the loader\'s parent (sudo, a login shell) detaches too', async () => {
     // bash -c with a second command cannot exec the loader, so bash stays its parent. The
     // loader reads fd 3, which this process keeps open (node closes a dead child's stdin,
     // fd 3 it does not): only the parent's death can tell the loader to stop.
@@ -332,7 +332,7 @@ describe('bpfdev-loader', { skip, timeout: 120_000 }, () => {
     (session.child.stdio[3] as NodeJS.WritableStream).end();
   });
 
-  test('run: a kprobe on a kernel without kprobes fails to attach, with the reason in words', async () => {
+  void test('run: a kprobe on a kernel without kprobes fails to attach, with the reason in words', async () => {
     const session = LoaderSession.start(['run', object('kprobe')]);
     const hasKprobes = fs.existsSync('/sys/bus/event_source/devices/kprobe') || fs.existsSync('/sys/kernel/tracing/kprobe_events');
     if (hasKprobes) {
@@ -350,7 +350,7 @@ describe('bpfdev-loader', { skip, timeout: 120_000 }, () => {
     assert.deepEqual(ourProgramsInKernel(), []);
   });
 
-  test('run: a verifier rejection reports which program failed and why', async () => {
+  void test('run: a verifier rejection reports which program failed and why', async () => {
     const session = LoaderSession.start(['run', object('mixed')]);
     const { code } = await session.exited;
     assert.equal(code, 1);
@@ -361,7 +361,7 @@ describe('bpfdev-loader', { skip, timeout: 120_000 }, () => {
     assert.deepEqual(ourProgramsInKernel(), []);
   });
 
-  test('run --trace: trace_pipe held by another reader gives trace-busy, and the programs still run', async () => {
+  void test('run --trace: trace_pipe held by another reader gives trace-busy, and the programs still run', async () => {
     const holder = fs.openSync('/sys/kernel/tracing/trace_pipe', fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
     try {
       const session = LoaderSession.start(['run', object('tp_ok'), '--trace']);
@@ -376,7 +376,7 @@ describe('bpfdev-loader', { skip, timeout: 120_000 }, () => {
     }
   });
 
-  test('trace: copies trace_pipe until stdin closes', async () => {
+  void test('trace: copies trace_pipe until stdin closes', async () => {
     const runner = LoaderSession.start(['run', object('tp_ok')]);
     await runner.waitForEvent('ready');
     const tracer = LoaderSession.start(['trace']);
@@ -397,7 +397,7 @@ describe('bpfdev-loader', { skip, timeout: 120_000 }, () => {
     }
   });
 
-  test('probe: describes this host quickly', async () => {
+  void test('probe: describes this host quickly', async () => {
     const started = process.hrtime.bigint();
     const { code, events } = await runToEnd(['probe']);
     const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
