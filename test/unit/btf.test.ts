@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseBtf, Btf } from '../../core/src/btf/reader';
 import { generateVmlinuxH } from '../../core/src/btf/c-header';
-import { BtfKind, BtfType, btfKindName } from '../../core/src/btf/types';
+import { BtfKind } from '../../core/src/btf/types';
+import { dumpBtfRaw } from '../../core/src/btf/raw-dump';
 
 const FIXTURES = path.resolve(__dirname, '../../../test/fixtures/btf');
 
@@ -19,105 +20,31 @@ function parseFixture(name: string, base?: Btf): Btf {
   return btf;
 }
 
-const INT_ENCODING = ['(none)', 'SIGNED', 'CHAR', 'BOOL'];
-
-/**
- * Our parse spelled the way `bpftool btf dump file X` prints it, so the captured bpftool output
- * is the oracle for every field of every type.
- */
-function bpftoolRawDump(btf: Btf): string {
-  const name = (text: string): string => `'${text === '' ? '(anon)' : text}'`;
-  const lines: string[] = [];
-  for (let id = btf.startId; id < btf.typeCount; id++) {
-    const type = btf.typeById(id)!;
-    const head = `[${id}] ${kindName(type)} ${name(type.name)}`;
-    switch (type.kind) {
-      case BtfKind.Int: {
-        const encoding = type.signed ? 1 : type.char ? 2 : type.bool ? 3 : 0;
-        lines.push(`${head} size=${type.size} bits_offset=${type.bitOffset} nr_bits=${type.bits} encoding=${INT_ENCODING[encoding]}`);
-        break;
-      }
-      case BtfKind.Ptr: case BtfKind.Typedef: case BtfKind.Volatile: case BtfKind.Const: case BtfKind.Restrict:
-      case BtfKind.TypeTag:
-        lines.push(`${head} type_id=${type.type}`);
-        break;
-      case BtfKind.Array:
-        lines.push(`${head} type_id=${type.elemType} index_type_id=${type.indexType} nr_elems=${type.nelems}`);
-        break;
-      case BtfKind.Struct: case BtfKind.Union:
-        lines.push(`${head} size=${type.size} vlen=${type.members.length}`);
-        for (const member of type.members) {
-          const bitfield = member.bitfieldSize ? ` bitfield_size=${member.bitfieldSize}` : '';
-          lines.push(`\t${name(member.name)} type_id=${member.type} bits_offset=${member.bitOffset}${bitfield}`);
-        }
-        break;
-      case BtfKind.Enum: case BtfKind.Enum64:
-        lines.push(`${head} encoding=${type.signed ? 'SIGNED' : 'UNSIGNED'} size=${type.size} vlen=${type.values.length}`);
-        for (const value of type.values) {
-          const suffix = type.kind === BtfKind.Enum64 ? (type.signed ? 'LL' : 'ULL') : '';
-          lines.push(`\t${name(value.name)} val=${value.value}${suffix}`);
-        }
-        break;
-      case BtfKind.Fwd:
-        lines.push(`${head} fwd_kind=${type.union ? 'union' : 'struct'}`);
-        break;
-      case BtfKind.Func:
-        lines.push(`${head} type_id=${type.type} linkage=${type.linkage}`);
-        break;
-      case BtfKind.FuncProto:
-        lines.push(`${head} ret_type_id=${type.returnType} vlen=${type.params.length + (type.variadic ? 1 : 0)}`);
-        for (const param of type.params) lines.push(`\t${name(param.name)} type_id=${param.type}`);
-        if (type.variadic) lines.push(`\t'(anon)' type_id=0`);
-        break;
-      case BtfKind.Var:
-        lines.push(`${head} type_id=${type.type}, linkage=${type.linkage}`);
-        break;
-      case BtfKind.Datasec:
-        lines.push(`${head} size=${type.size} vlen=${type.vars.length}`);
-        for (const v of type.vars) {
-          lines.push(`\ttype_id=${v.type} offset=${v.offset} size=${v.size} (${kindName(btf.typeById(v.type)!)} ${name(btf.nameOf(v.type))})`);
-        }
-        break;
-      case BtfKind.Float:
-        lines.push(`${head} size=${type.size}`);
-        break;
-      case BtfKind.DeclTag:
-        lines.push(`${head} type_id=${type.type} component_idx=${type.componentIdx}`);
-        break;
-      default:
-        lines.push(`${head} ???`);
-    }
-  }
-  return lines.join('\n') + '\n';
-}
-
-function kindName(type: BtfType): string {
-  return btfKindName(type.kind);
-}
-
 function expectedDump(name: string): string {
   return readFileSync(path.join(FIXTURES, `${name}.bpftool-raw`), 'utf8');
 }
 
+// dumpBtfRaw prints our parse in the layout of `bpftool btf dump file X`, so the captured
+// bpftool output is the oracle for every field of every type.
 test('every type of the clang-built blob matches bpftool\'s reading of it', () => {
   const btf = parseFixture('all-kinds.btf');
   assert.equal(btf.startId, 1);
   assert.equal(btf.littleEndian, true);
-  assert.equal(bpftoolRawDump(btf), expectedDump('all-kinds.btf'));
+  assert.equal(dumpBtfRaw(btf), expectedDump('all-kinds.btf'));
 });
 
 test('the big-endian blob decodes to the same types as the little-endian one', () => {
   const big = parseFixture('all-kinds.be.btf');
   const little = parseFixture('all-kinds.btf');
   assert.equal(big.littleEndian, false);
-  assert.equal(bpftoolRawDump(big), expectedDump('all-kinds.be.btf'));
+  assert.equal(dumpBtfRaw(big), expectedDump('all-kinds.be.btf'));
   assert.equal(big.typeCount, little.typeCount);
   for (let id = 0; id < big.typeCount; id++) assert.deepEqual(big.typeById(id), little.typeById(id));
 });
 
 test('the kernel-derived blob (ENUM64 included) matches bpftool', () => {
   const btf = parseFixture('kernel-subset.btf');
-  assert.equal(bpftoolRawDump(btf), expectedDump('kernel-subset.btf'));
+  assert.equal(dumpBtfRaw(btf), expectedDump('kernel-subset.btf'));
   const callchain = btf.findByName('perf_callchain_context', BtfKind.Enum64);
   assert.equal(callchain?.kind, BtfKind.Enum64);
   if (callchain?.kind === BtfKind.Enum64) {
@@ -139,7 +66,7 @@ test('split BTF continues type ids and string offsets from its base', () => {
   const base = parseFixture('all-kinds.btf');
   const split = parseFixture('split-module.btf', base);
   assert.equal(split.startId, base.typeCount);
-  assert.equal(bpftoolRawDump(split), expectedDump('split-module.btf'));
+  assert.equal(dumpBtfRaw(split), expectedDump('split-module.btf'));
   // Base types are reachable through the split, with the same identity.
   assert.equal(split.typeById(6), base.typeById(6));
   assert.equal(split.formatType(5), 'struct node *');
