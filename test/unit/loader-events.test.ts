@@ -20,6 +20,10 @@ test('the splitter reassembles lines across chunks and bounds a runaway line', (
   assert.deepEqual(splitter.push('x'), []);
   assert.deepEqual(splitter.end(), ['x']);
   assert.deepEqual(splitter.end(), []);
+  // Events are never cut: a program event carries a whole verifier log.
+  const bigEvent = `${EVENT_MARK}{"event":"program","log":"${'x'.repeat(50)}"}`;
+  assert.deepEqual(splitter.push(bigEvent.slice(0, 20)), []);
+  assert.deepEqual(splitter.push(bigEvent.slice(20) + '\n'), [bigEvent]);
 });
 
 test('the trace buffer keeps the newest lines and counts the dropped ones', () => {

@@ -68,8 +68,9 @@ export function classifyLine(line: string): StreamItem {
 
 /**
  * Incremental line splitter: feed it decoded chunks as they arrive; it returns the complete
- * lines and keeps the partial tail. Lines longer than `maxLineLength` are cut so a runaway
- * producer cannot grow memory without bound.
+ * lines and keeps the partial tail. Trace lines longer than `maxLineLength` are cut so a runaway
+ * producer cannot grow memory without bound; event lines are not, since a `program` event
+ * carries a whole verifier log (tens of MB for big programs) and comes from our own loader.
  */
 export class LineSplitter {
   private tail = '';
@@ -79,7 +80,7 @@ export class LineSplitter {
     const text = this.tail + chunk;
     const lines = text.split('\n');
     this.tail = lines.pop() ?? '';
-    if (this.tail.length > this.maxLineLength) {
+    if (this.tail.length > this.maxLineLength && !this.tail.startsWith(EVENT_MARK)) {
       lines.push(this.tail);
       this.tail = '';
     }
