@@ -79,7 +79,7 @@ function compile(source: string, includeDir: string, output: string): { status: 
   return run('clang', ['-target', 'bpf', '-g', '-O2', '-D__TARGET_ARCH_x86', `-I${includeDir}`, '-c', source, '-o', output]);
 }
 
-test('parses the running kernel\'s BTF (timing printed)', { skip: noVmlinux }, () => {
+void test('parses the running kernel\'s BTF (timing printed)', { skip: noVmlinux }, () => {
   const { btf } = ours();
   assert.ok(btf.typeCount > 10_000);
   const task = btf.findByName('task_struct', BtfKind.Struct);
@@ -93,7 +93,7 @@ test('parses the running kernel\'s BTF (timing printed)', { skip: noVmlinux }, (
   }
 });
 
-test('every vmlinux type reads as bpftool reads it', { skip: noVmlinux || noBpftool }, () => {
+void test('every vmlinux type reads as bpftool reads it', { skip: noVmlinux || noBpftool }, () => {
   const { btf } = ours();
   const theirs = run('bpftool', ['btf', 'dump', 'file', VMLINUX]);
   assert.equal(theirs.status, 0, theirs.stderr);
@@ -106,7 +106,7 @@ test('every vmlinux type reads as bpftool reads it', { skip: noVmlinux || noBpft
   assert.deepEqual(mismatches, []);
 });
 
-test('the generated vmlinux.h compiles on its own without a single warning', { skip: noVmlinux || noClang }, () => {
+void test('the generated vmlinux.h compiles on its own without a single warning', { skip: noVmlinux || noClang }, () => {
   const { includeDir } = ours();
   const result = run('clang', ['-target', 'bpf', '-fsyntax-only', '-Wall', '-x', 'c', path.join(includeDir, 'vmlinux.h')]);
   assert.equal(result.status, 0, result.stderr.slice(0, 4000));
@@ -114,7 +114,7 @@ test('the generated vmlinux.h compiles on its own without a single warning', { s
 });
 
 for (const program of existsSync(PROGRAMS) ? readdirSync(PROGRAMS).filter((f) => f.endsWith('.bpf.c')).sort() : []) {
-  test(`${program} compiles against our vmlinux.h (and bpftool's)`, { skip: noVmlinux || noClang }, () => {
+  void test(`${program} compiles against our vmlinux.h (and bpftool's)`, { skip: noVmlinux || noClang }, () => {
     const source = path.join(PROGRAMS, program);
     const result = compile(source, ours().includeDir, path.join(work, `${program}.ours.o`));
     assert.equal(result.status, 0, result.stderr.slice(0, 4000));
@@ -129,7 +129,7 @@ for (const program of existsSync(PROGRAMS) ? readdirSync(PROGRAMS).filter((f) =>
 /** Programs this kernel can load (it has no kprobes and refuses fentry). */
 const LOADABLE = ['tracepoint.bpf.c', 'raw-tp.bpf.c', 'core-read.bpf.c', 'xdp.bpf.c'];
 
-test('programs built on our header pass the verifier, CO-RE relocations included', { skip: noVmlinux || noClang || noLoad }, () => {
+void test('programs built on our header pass the verifier, CO-RE relocations included', { skip: noVmlinux || noClang || noLoad }, () => {
   const { includeDir } = ours();
   if (!existsSync('/sys/fs/bpf')) assert.fail('/sys/fs/bpf is missing');
   for (const program of LOADABLE) {
@@ -185,7 +185,7 @@ function difference(a: Set<string>, b: Set<string>): string[] {
   return [...a].filter((x) => !b.has(x)).slice(0, 10);
 }
 
-test('our header names the same structs, typedefs and constants as bpftool\'s', { skip: noVmlinux || noBpftool }, () => {
+void test('our header names the same structs, typedefs and constants as bpftool\'s', { skip: noVmlinux || noBpftool }, () => {
   const mine = namesIn(ours().header);
   const theirs = namesIn(bpftoolHeader().header);
   for (const key of ['tags', 'typedefs', 'enumerators'] as const) {
@@ -249,7 +249,7 @@ function layoutMismatches(btf: Btf, header: string, label: string): { checked: n
   return { checked, mismatches };
 }
 
-test('clang lays out every vmlinux struct of our header exactly as the kernel BTF says', { skip: noVmlinux || noClang || noObjcopy }, () => {
+void test('clang lays out every vmlinux struct of our header exactly as the kernel BTF says', { skip: noVmlinux || noClang || noObjcopy }, () => {
   const { btf, header } = ours();
   const { checked, mismatches } = layoutMismatches(btf, header, 'vmlinux');
   assert.deepEqual(mismatches, []);
@@ -257,7 +257,7 @@ test('clang lays out every vmlinux struct of our header exactly as the kernel BT
   console.log(`layout checked for ${checked} structs/unions`);
 });
 
-test('headers for the captured fixtures compile and keep their layouts', { skip: noClang || noObjcopy }, () => {
+void test('headers for the captured fixtures compile and keep their layouts', { skip: noClang || noObjcopy }, () => {
   const load = (name: string, base?: Btf): Btf => {
     const { btf, errors } = parseBtf(new Uint8Array(readFileSync(path.join(FIXTURES, name))), base);
     assert.deepEqual(errors, [], name);

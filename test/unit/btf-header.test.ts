@@ -65,7 +65,7 @@ function assertDeclarationOrder(btf: Btf, header: string): void {
   }
 }
 
-test('the header has the guard and CO-RE pragma around everything', () => {
+void test('the header has the guard and CO-RE pragma around everything', () => {
   const header = generateVmlinuxH(load('all-kinds.btf'));
   const lines = header.split('\n');
   assert.deepEqual(lines.slice(0, 2), ['#ifndef __VMLINUX_H__', '#define __VMLINUX_H__']);
@@ -74,11 +74,11 @@ test('the header has the guard and CO-RE pragma around everything', () => {
   assert.match(generateVmlinuxH(load('all-kinds.btf'), { guard: 'MY_H' }), /^#ifndef MY_H\n#define MY_H\n/);
 });
 
-test('definitions come before the uses that need them', () => {
+void test('definitions come before the uses that need them', () => {
   for (const btf of [load('all-kinds.btf'), load('kernel-subset.btf')]) assertDeclarationOrder(btf, generateVmlinuxH(btf));
 });
 
-test('structs print members, bitfields, anonymous members and packing', () => {
+void test('structs print members, bitfields, anonymous members and packing', () => {
   const header = generateVmlinuxH(load('all-kinds.btf'));
   assert.equal(definition(header, 'struct', 'flags'), [
     'struct flags {',
@@ -104,7 +104,7 @@ test('structs print members, bitfields, anonymous members and packing', () => {
   assert.doesNotMatch(header, /do_sys_openat2_like|root_node/);
 });
 
-test('trimmed kernel types keep their offsets through padding; ENUM64 values keep 64 bits', () => {
+void test('trimmed kernel types keep their offsets through padding; ENUM64 values keep 64 bits', () => {
   const btf = load('kernel-subset.btf');
   const header = generateVmlinuxH(btf);
   const task = definition(header, 'struct', 'task_struct');
@@ -135,7 +135,7 @@ test('trimmed kernel types keep their offsets through padding; ENUM64 values kee
   assert.match(header, /\nstruct xdp_md \{\n\tlong: 64;\n\tlong: 64;\n\tlong: 64;\n\};\n/);
 });
 
-test('names that repeat across split BTF get ___N suffixes, uses follow the rename', () => {
+void test('names that repeat across split BTF get ___N suffixes, uses follow the rename', () => {
   const base = load('all-kinds.btf');
   const split = load('split-module.btf', base);
   const header = generateVmlinuxH(split);

@@ -26,14 +26,14 @@ function expectedDump(name: string): string {
 
 // dumpBtfRaw prints our parse in the layout of `bpftool btf dump file X`, so the captured
 // bpftool output is the oracle for every field of every type.
-test('every type of the clang-built blob matches bpftool\'s reading of it', () => {
+void test('every type of the clang-built blob matches bpftool\'s reading of it', () => {
   const btf = parseFixture('all-kinds.btf');
   assert.equal(btf.startId, 1);
   assert.equal(btf.littleEndian, true);
   assert.equal(dumpBtfRaw(btf), expectedDump('all-kinds.btf'));
 });
 
-test('the big-endian blob decodes to the same types as the little-endian one', () => {
+void test('the big-endian blob decodes to the same types as the little-endian one', () => {
   const big = parseFixture('all-kinds.be.btf');
   const little = parseFixture('all-kinds.btf');
   assert.equal(big.littleEndian, false);
@@ -42,7 +42,7 @@ test('the big-endian blob decodes to the same types as the little-endian one', (
   for (let id = 0; id < big.typeCount; id++) assert.deepEqual(big.typeById(id), little.typeById(id));
 });
 
-test('the kernel-derived blob (ENUM64 included) matches bpftool', () => {
+void test('the kernel-derived blob (ENUM64 included) matches bpftool', () => {
   const btf = parseFixture('kernel-subset.btf');
   assert.equal(dumpBtfRaw(btf), expectedDump('kernel-subset.btf'));
   const callchain = btf.findByName('perf_callchain_context', BtfKind.Enum64);
@@ -53,7 +53,7 @@ test('the kernel-derived blob (ENUM64 included) matches bpftool', () => {
   }
 });
 
-test('the fixtures between them hold every BTF kind', () => {
+void test('the fixtures between them hold every BTF kind', () => {
   const kinds = new Set<BtfKind>();
   for (const name of ['all-kinds.btf', 'kernel-subset.btf']) {
     const btf = parseFixture(name);
@@ -62,7 +62,7 @@ test('the fixtures between them hold every BTF kind', () => {
   for (let kind = BtfKind.Int; kind <= BtfKind.Enum64; kind++) assert.ok(kinds.has(kind), `kind ${BtfKind[kind]} missing`);
 });
 
-test('split BTF continues type ids and string offsets from its base', () => {
+void test('split BTF continues type ids and string offsets from its base', () => {
   const base = parseFixture('all-kinds.btf');
   const split = parseFixture('split-module.btf', base);
   assert.equal(split.startId, base.typeCount);
@@ -83,7 +83,7 @@ test('split BTF continues type ids and string offsets from its base', () => {
   assert.deepEqual(split.functions().map((f) => f.name), ['module_init_like']);
 });
 
-test('functions carry their prototypes and print as C signatures', () => {
+void test('functions carry their prototypes and print as C signatures', () => {
   const btf = parseFixture('all-kinds.btf');
   const fns = btf.functions();
   assert.deepEqual(fns.map((f) => [f.name, f.linkage]), [
@@ -98,7 +98,7 @@ test('functions carry their prototypes and print as C signatures', () => {
   assert.equal(btf.formatFuncSignature(open.protoId), 'int (int dfd, const char *filename, struct node *how)');
 });
 
-test('formatType spells declarators the C way', () => {
+void test('formatType spells declarators the C way', () => {
   const btf = parseFixture('all-kinds.btf');
   const node = btf.findByName('node', BtfKind.Struct);
   assert.ok(node?.kind === BtfKind.Struct);
@@ -131,7 +131,7 @@ test('formatType spells declarators the C way', () => {
   assert.equal(btf.formatType(9999), '<bad type 9999>');
 });
 
-test('member listing looks through typedefs, qualifiers, pointers and anonymous members', () => {
+void test('member listing looks through typedefs, qualifiers, pointers and anonymous members', () => {
   const btf = parseFixture('all-kinds.btf');
   const node = btf.findByName('node', BtfKind.Struct)!;
   const flat = btf.membersOf(node.id, { flattenAnonymous: true })!;
@@ -163,7 +163,7 @@ test('member listing looks through typedefs, qualifiers, pointers and anonymous 
   assert.equal(kernel.sizeOf(task.id), 3264);
 });
 
-test('every truncation of a blob is rejected with errors, never an exception', () => {
+void test('every truncation of a blob is rejected with errors, never an exception', () => {
   const blob = fixture('all-kinds.btf');
   for (let length = 0; length < blob.length; length++) {
     const result = parseBtf(blob.subarray(0, length));
@@ -195,7 +195,7 @@ function exercise(btf: Btf): void {
   generateVmlinuxH(btf);
 }
 
-test('random byte flips give errors or a usable BTF, never an exception', () => {
+void test('random byte flips give errors or a usable BTF, never an exception', () => {
   const blob = fixture('all-kinds.btf');
   const random = prng(0xb7f);
   let rejected = 0;
@@ -225,7 +225,7 @@ function setWord(blob: Uint8Array, position: number, value: number): Uint8Array 
   return copy;
 }
 
-test('structural damage is reported with a reason', () => {
+void test('structural damage is reported with a reason', () => {
   const blob = fixture('all-kinds.btf');
   const btf = parseFixture('all-kinds.btf');
   const ptr = 2; // [2] PTR -> [3] CONST
@@ -249,7 +249,7 @@ test('structural damage is reported with a reason', () => {
   }
 });
 
-test('parses vmlinux-sized input quickly (timing printed, not asserted)', () => {
+void test('parses vmlinux-sized input quickly (timing printed, not asserted)', () => {
   // A synthetic stress: the fixture's types repeated until the blob is a few MB.
   const blob = fixture('all-kinds.btf');
   const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
