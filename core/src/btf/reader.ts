@@ -498,9 +498,9 @@ export class Btf {
   }
 
   /**
-   * Types called `name`, optionally of one kind, own types first then the base's. For
-   * STRUCT/UNION a full definition is listed before a FWD of the same name only if you ask
-   * for the kind; ask `findByName(n, BtfKind.Struct)` to get the definition.
+   * Types called `name`, optionally only of `kind`, in id order: this blob's own types first,
+   * then the base's. A name often has a FWD as well as its definition, so pass the kind
+   * (e.g. BtfKind.Struct) when you want the definition.
    */
   findAllByName(name: string, kind?: BtfKind): BtfType[] {
     if (!this.nameIndex) this.nameIndex = this.buildNameIndex();
