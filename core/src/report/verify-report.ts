@@ -82,7 +82,7 @@ export function buildVerifyReport(inputs: VerifyInputs): VerifyReport {
 function programReport(program: ProgramEvent, inputs: VerifyInputs, diagnostics: ReportDiagnostic[]): ReportProgram {
   const sectionLine = lineOfSection(inputs.sourceText, program.section);
   const parsed = parseVerifierLog(program.log ?? '');
-  const stackDepth = parseStackDepth(program.stackDepth) ?? parsed.stats.stackDepth ?? null;
+  const stackDepth = parseStackDepth(program.stackDepth) ?? (parsed.stats.stackDepth ? parsed.stats.stackDepth.reduce((sum, depth) => sum + depth, 0) : null);
   const insnsProcessed = program.insnsProcessed ?? parsed.stats.insnsProcessed ?? null;
   const summary: ReportProgram = {
     name: program.name, section: program.section, verdict: program.verdict, insnsProcessed, stackDepth,
