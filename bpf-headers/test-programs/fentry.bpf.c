@@ -1,4 +1,4 @@
-// BPF_PROG (fentry/fexit, tp_btf) and BPF_PROG2 with a struct passed by value.
+// BPF_PROG on fentry/fexit, and BPF_PROG2 with a struct passed by value.
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -16,20 +16,6 @@ SEC("fexit/do_unlinkat")
 int BPF_PROG(unlink_fexit, int dfd, struct filename *name, long ret)
 {
 	return ret != 0;
-}
-
-SEC("tp_btf/sched_switch")
-int BPF_PROG(switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
-{
-	if (prev->pid == next->pid)
-		bpf_printk("same task %d", prev->pid);
-	return 0;
-}
-
-SEC("raw_tp/sched_switch")
-int BPF_PROG(switch_raw, bool preempt, struct task_struct *prev)
-{
-	return preempt;
 }
 
 struct two_words {
