@@ -22,6 +22,8 @@ async function runOn(target: Target, file: string, options: { durationSeconds?: 
   const session = await RunSession.start(target, compiled.objectPath, { trace: true });
   let detachedCount: number | undefined;
   session.on('trace', (line) => process.stdout.write(line + '\n'));
+  // `bpfdev run … | head` closes our stdout: treat that as Ctrl-C and detach cleanly.
+  const stdoutClosed = new Promise<void>((resolve) => process.stdout.once('error', () => resolve()));
   session.on('event', (event) => {
     switch (event.event) {
       case 'attached': process.stderr.write(`bpfdev: attached ${event.name} (${event.section}), prog id ${event.progId}\n`); break;
@@ -54,6 +56,7 @@ async function runOn(target: Target, file: string, options: { durationSeconds?: 
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     void session.exited.then(() => resolve());
+    void stdoutClosed.then(() => resolve());
     void session.exited.finally(() => { if (timer) clearTimeout(timer); });
   });
   await session.stop();

@@ -16,6 +16,7 @@ export async function runVerify(file: string, options: { json: boolean; compile:
   for (const diagnostic of report.diagnostics) {
     if (diagnostic.severity === 'hint') continue;
     process.stdout.write(formatSourceDiagnostic({ ...diagnostic, severity: diagnostic.severity === 'info' ? 'note' : diagnostic.severity }) + '\n');
+    if (diagnostic.explanation) process.stdout.write(formatSourceDiagnostic({ ...diagnostic, severity: 'note', message: diagnostic.explanation }) + '\n');
   }
   for (const program of report.programs) {
     process.stdout.write(`${program.name} (${program.section}): ${program.verdict}` +

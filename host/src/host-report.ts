@@ -48,7 +48,9 @@ export async function hostReport(target: Target): Promise<HostReport> {
   if (!p.bpffs) problems.push('bpffs is not mounted at /sys/fs/bpf (mount -t bpf bpf /sys/fs/bpf)');
   if (!p.kprobes) problems.push('this kernel has no kprobe support: kprobe/kretprobe/ksyscall programs cannot attach');
   if (!p.fentry) problems.push('fentry/fexit programs cannot attach on this kernel');
-  if (p.lockdown && p.lockdown !== 'none') problems.push(`kernel lockdown is "${p.lockdown}": bpf_probe_read_kernel and some helpers are refused`);
+  // Lockdown levels gate different helpers: integrity refuses writes to user memory, confidentiality also kernel reads.
+  if (p.lockdown === 'integrity') problems.push('kernel lockdown is "integrity": bpf_probe_write_user is refused');
+  if (p.lockdown === 'confidentiality') problems.push('kernel lockdown is "confidentiality": bpf_probe_read_kernel, BPF_CORE_READ of kernel memory and bpf_probe_write_user are refused');
   return {
     target: target.name, kernel: p.kernel, arch: p.arch, privilege, btf: p.btf, tracefs: p.tracefs, bpffs: p.bpffs,
     kprobes: p.kprobes, uprobes: p.uprobes, fentry: p.fentry, lockdown: p.lockdown,

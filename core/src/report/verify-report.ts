@@ -111,11 +111,11 @@ function programReport(program: ProgramEvent, inputs: VerifyInputs, diagnostics:
       break;
     case 'rejected': {
       const located = locate(parsed.source, inputs, sectionLine);
-      const explanation = explainVerifierError(parsed.kind);
+      const explanation = explainVerifierError(parsed);
       const range = codeRangeOfLine(inputs.sourceText, located);
       diagnostics.push({
         file: inputs.file, line: located, ...range, severity: 'error', source: 'verifier', kind: parsed.kind,
-        message: `${parsed.message || lastMeaningfulLine(program.log) || `rejected (${program.errnoName ?? program.errno})`}${explanation ? `\n${explanation.explanation}` : ''}`,
+        message: parsed.message || lastMeaningfulLine(program.log) || `rejected (${program.errnoName ?? program.errno})`,
         ...(explanation ? { explanation: explanation.explanation, docsLink: explanation.docsLink } : {}),
         related: relatedInformation(parsed, inputs, located),
         data: { program: program.name, kind: parsed.kind, fix: explanation?.fix, register: parsed.failingInstruction?.text },

@@ -125,7 +125,8 @@ export function toLspDiagnostics(report: VerifyReport, file: string): Diagnostic
       severity: SEVERITY[diagnostic.severity],
       source: diagnostic.source,
       code: diagnostic.kind,
-      message: inThisFile ? diagnostic.message : `${diagnostic.file}:${diagnostic.line}:${diagnostic.column}: ${diagnostic.message}`,
+      message: (inThisFile ? diagnostic.message : `${diagnostic.file}:${diagnostic.line}:${diagnostic.column}: ${diagnostic.message}`) +
+        (diagnostic.explanation ? `\n\n${diagnostic.explanation}` : ''),
     };
     if (diagnostic.docsLink) lsp.codeDescription = { href: diagnostic.docsLink };
     if (diagnostic.unnecessary) lsp.tags = [DiagnosticTag.Unnecessary];
