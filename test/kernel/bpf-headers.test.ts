@@ -182,7 +182,7 @@ function loadedPins(dir: string): string[] {
   return fs.existsSync(dir) ? fs.readdirSync(dir).filter((name) => name !== 'maps').sort() : [];
 }
 
-describe('bpf-headers: our BPF headers with clang, bpftool and the kernel', { skip }, () => {
+void describe('bpf-headers: our BPF headers with clang, bpftool and the kernel', { skip }, () => {
   before(async () => {
     workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bpfdev-headers-'));
     vmlinuxDir = path.join(workDir, 'include');
@@ -199,13 +199,13 @@ describe('bpf-headers: our BPF headers with clang, bpftool and the kernel', { sk
     if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
   });
 
-  test('every test program is listed here', () => {
+  void test('every test program is listed here', () => {
     const onDisk = fs.readdirSync(programsDir).filter((f) => f.endsWith('.bpf.c')).map((f) => f.slice(0, -'.bpf.c'.length)).sort();
     assert.deepEqual(onDisk, PROGRAMS.map((p) => p.name).sort());
   });
 
   for (const program of PROGRAMS) {
-    test(`${program.name}: compiles with only bpf-headers and vmlinux.h, no warnings, no libbpf-dev header read`, async () => {
+    void test(`${program.name}: compiles with only bpf-headers and vmlinux.h, no warnings, no libbpf-dev header read`, async () => {
       const result = await run('clang', [...ourFlags(), '-H', '-c', source(program.name), '-o', ours(program.name)]);
       // -H prints each header opened, one per line, prefixed by dots for the include depth.
       const headers = result.stderr.split('\n').filter((line) => /^\.+ /.test(line)).map((line) => path.resolve(line.replace(/^\.+ /, '')));
@@ -218,14 +218,14 @@ describe('bpf-headers: our BPF headers with clang, bpftool and the kernel', { sk
       assert.ok(!headers.some((h) => h.startsWith(`${libbpfHeaders}/`)));
     });
 
-    test(`${program.name}: compiles with -nostdinc, as where no system headers exist`, async () => {
+    void test(`${program.name}: compiles with -nostdinc, as where no system headers exist`, async () => {
       const result = await run('clang', [...ourFlags(), '-nostdinc', '-c', source(program.name), '-o', path.join(workDir, `${program.name}-nostdinc.o`)]);
       assert.equal(result.code, 0, result.stderr);
     });
 
     // Not a skipped test: CI counts skips as failures, and this kernel cannot load such programs.
     if (program.load !== true) continue;
-    test(`${program.name}: the verifier accepts every program in it`, async () => {
+    void test(`${program.name}: the verifier accepts every program in it`, async () => {
       const pins = path.join(pinRoot, program.name);
       try {
         const result = await run('bpftool', ['prog', 'loadall', ours(program.name), pins, 'pinmaps', path.join(pins, 'maps')]);
@@ -240,9 +240,9 @@ describe('bpf-headers: our BPF headers with clang, bpftool and the kernel', { sk
     });
   }
 
-  describe('against libbpf-dev', { skip: fs.existsSync(path.join(libbpfHeaders, 'bpf_helpers.h')) ? undefined : `libbpf-dev is not installed (${libbpfHeaders})` }, () => {
+  void describe('against libbpf-dev', { skip: fs.existsSync(path.join(libbpfHeaders, 'bpf_helpers.h')) ? undefined : `libbpf-dev is not installed (${libbpfHeaders})` }, () => {
     for (const program of PROGRAMS) {
-      test(`${program.name}: same programs and data as with libbpf-dev's headers`, async (t) => {
+      void test(`${program.name}: same programs and data as with libbpf-dev's headers`, async (t) => {
         assert.ok(fs.existsSync(ours(program.name)), 'our build of it failed above');
         const result = await run('clang', [...libbpfFlags(), '-c', source(program.name), '-o', theirs(program.name)]);
         if (program.libbpf === 'if-libbpf-builds' && result.code !== 0) {
@@ -266,7 +266,7 @@ describe('bpf-headers: our BPF headers with clang, bpftool and the kernel', { sk
       });
     }
 
-    test('helper ids and arities agree with libbpf-dev\'s bpf_helper_defs.h', () => {
+    void test('helper ids and arities agree with libbpf-dev\'s bpf_helper_defs.h', () => {
       const declarations = (file: string) => new Map([...fs.readFileSync(file, 'utf8')
         .matchAll(/^static [^;]*?\(\*\s*(?:const\s+)?(bpf_\w+)\)\((.*)\)\s*=\s*\(void \*\)\s*(\d+);/gm)]
         .map((m) => [m[1]!, { id: Number(m[3]), arity: m[2]!.trim() === 'void' ? 0 : m[2]!.split(',').length }]));
@@ -279,8 +279,8 @@ describe('bpf-headers: our BPF headers with clang, bpftool and the kernel', { sk
     });
   });
 
-  describe('programs run with BPF_PROG_TEST_RUN', () => {
-    test('xdp: bpf_htons case labels and bpf_ntohl/bpf_ntohs comparisons give the right verdicts', async () => {
+  void describe('programs run with BPF_PROG_TEST_RUN', () => {
+    void test('xdp: bpf_htons case labels and bpf_ntohl/bpf_ntohs comparisons give the right verdicts', async () => {
       const pins = path.join(pinRoot, 'xdp-run');
       const ethernet = (protocol: number) => Buffer.concat([Buffer.alloc(6, 0x02), Buffer.alloc(6, 0x04), Buffer.from([protocol >> 8, protocol & 0xff])]);
       const ipv4To = (destination: number[]) => {
@@ -317,7 +317,7 @@ describe('bpf-headers: our BPF headers with clang, bpftool and the kernel', { sk
       }
     });
 
-    test('iter/task: BPF_SEQ_PRINTF writes each task through the pinned iterator', async () => {
+    void test('iter/task: BPF_SEQ_PRINTF writes each task through the pinned iterator', async () => {
       const pin = path.join(pinRoot, 'task-iterator');
       try {
         const result = await run('bpftool', ['iter', 'pin', ours('seq_iter'), pin]);
@@ -331,7 +331,7 @@ describe('bpf-headers: our BPF headers with clang, bpftool and the kernel', { sk
       }
     });
 
-    test('raw_tp: BPF_PROG/BPF_PROG2 arguments, CO-RE reads and BPF_SNPRINTF see the real values', { skip: toolMissing(['cc', '--version']) ? 'needs a C compiler for the test-run helper' : undefined }, async () => {
+    void test('raw_tp: BPF_PROG/BPF_PROG2 arguments, CO-RE reads and BPF_SNPRINTF see the real values', { skip: toolMissing(['cc', '--version']) ? 'needs a C compiler for the test-run helper' : undefined }, async () => {
       const pins = path.join(pinRoot, 'raw-tp-run');
       // bpftool cannot test-run raw_tp programs (it always asks for an output context).
       const runner = path.join(workDir, 'prog-test-run');
@@ -374,7 +374,24 @@ describe('bpf-headers: our BPF headers with clang, bpftool and the kernel', { sk
     });
   });
 
-  describe('architecture selection in bpf_tracing.h', () => {
+  void test('BPF_NO_GLOBAL_DATA: bpf_printk formats of up to three values move to the stack', async () => {
+    const object = path.join(workDir, 'printk-no-global-data.o');
+    const result = await run('clang', [...ourFlags(), '-DBPF_NO_GLOBAL_DATA', '-c', source('tracepoint_printk'), '-o', object]);
+    assert.equal(result.code, 0, result.stderr);
+    const rodata = Buffer.from(objectLayout(object).data.get('.rodata') ?? '', 'hex').toString('latin1');
+    assert.ok(!rodata.includes('openat by %d') && !rodata.includes('no values'), `register-form formats still in .rodata: ${JSON.stringify(rodata)}`);
+    // bpf_trace_vprintk only exists on kernels with global data, so its format stays there.
+    assert.ok(rodata.includes('openat dfd=%ld'));
+    const pins = path.join(pinRoot, 'no-global-data');
+    try {
+      const load = await run('bpftool', ['prog', 'loadall', object, pins]);
+      assert.equal(load.code, 0, load.stderr);
+    } finally {
+      fs.rmSync(pins, { recursive: true, force: true });
+    }
+  });
+
+  void describe('architecture selection in bpf_tracing.h', () => {
     const probe = [
       '#include "types.h"',
       '#include <bpf/bpf_helpers.h>',
@@ -391,7 +408,7 @@ describe('bpf-headers: our BPF headers with clang, bpftool and the kernel', { sk
       '',
     ].join('\n');
 
-    test('arm64: arguments come from regs[], the stack pointer and pc from their own slots', async () => {
+    void test('arm64: arguments come from regs[], the stack pointer and pc from their own slots', async () => {
       const dir = path.join(workDir, 'arm64');
       fs.mkdirSync(dir, { recursive: true });
       fs.writeFileSync(path.join(dir, 'types.h'), arm64Types);
@@ -405,7 +422,7 @@ describe('bpf-headers: our BPF headers with clang, bpftool and the kernel', { sk
       assert.deepEqual(contextLoadOffsets(code).sort((a, b) => a - b), [16, 248, 256]);
     });
 
-    test('no target architecture: using PT_REGS_* is a compile error that names the fix', async () => {
+    void test('no target architecture: using PT_REGS_* is a compile error that names the fix', async () => {
       const dir = path.join(workDir, 'no-arch');
       fs.mkdirSync(dir, { recursive: true });
       fs.writeFileSync(path.join(dir, 'types.h'), arm64Types.replace(/struct user_pt_regs.*\n/, 'struct pt_regs;\n'));

@@ -20,7 +20,7 @@ function runGenerator(args: string[]) {
   return spawnSync(process.execPath, [generator, ...args], { cwd: repoRoot, encoding: 'utf8' });
 }
 
-test('bpf_map_lookup_elem is helper 1 with (void *map, const void *key) returning void *', () => {
+void test('bpf_map_lookup_elem is helper 1 with (void *map, const void *key) returning void *', () => {
   const helper = byName('bpf_map_lookup_elem');
   assert.ok(helper);
   assert.equal(helper.id, 1);
@@ -31,7 +31,7 @@ test('bpf_map_lookup_elem is helper 1 with (void *map, const void *key) returnin
   assert.equal(byId(1), helper);
 });
 
-test('kernel-internal types appear as a program sees them', () => {
+void test('kernel-internal types appear as a program sees them', () => {
   assert.deepEqual(byName('bpf_map_update_elem')?.args.map((a) => a.type), ['void *', 'const void *', 'const void *', '__u64']);
   assert.equal(byName('bpf_skb_load_bytes')?.args[0]?.type, 'const void *');
   assert.equal(byName('bpf_skb_store_bytes')?.args[0]?.type, 'struct __sk_buff *');
@@ -39,18 +39,18 @@ test('kernel-internal types appear as a program sees them', () => {
   assert.equal(byName('bpf_get_current_pid_tgid')?.signature, '__u64 bpf_get_current_pid_tgid(void)');
 });
 
-test('helpers documented once per context type take any context', () => {
+void test('helpers documented once per context type take any context', () => {
   const cookie = byName('bpf_get_socket_cookie');
   assert.deepEqual(cookie?.args, [{ type: 'void *', name: 'ctx' }]);
   assert.equal(byName('bpf_sk_assign')?.args[0]?.type, 'void *');
 });
 
-test('bpf_trace_printk is the one variadic helper', () => {
+void test('bpf_trace_printk is the one variadic helper', () => {
   assert.deepEqual(all().filter((h) => h.variadic).map((h) => h.name), ['bpf_trace_printk']);
   assert.equal(byName('bpf_trace_printk')?.signature, 'long bpf_trace_printk(const char *fmt, __u32 fmt_size, ...)');
 });
 
-test('entries: ids ascend without repeats, names are unique, summaries are one short line', () => {
+void test('entries: ids ascend without repeats, names are unique, summaries are one short line', () => {
   const helpers = all();
   assert.ok(helpers.length >= 200, `only ${helpers.length} helpers`);
   for (let i = 1; i < helpers.length; i++) assert.ok(helpers[i]!.id > helpers[i - 1]!.id, `${helpers[i]!.name} out of order`);
@@ -66,19 +66,19 @@ test('entries: ids ascend without repeats, names are unique, summaries are one s
   assert.ok(withPrefix('bpf_ringbuf_').some((h) => h.name === 'bpf_ringbuf_reserve'));
 });
 
-test('the catalog records where it came from', () => {
+void test('the catalog records where it came from', () => {
   const source = catalogSource();
   assert.equal(source.file, uapiHeader);
   assert.match(source.sha256, /^[0-9a-f]{64}$/);
   assert.equal(source.generator, 'scripts/gen-helper-defs.mjs');
 });
 
-test('committed helper files are what the generator makes from this machine\'s UAPI header', { skip: noUapiHeader }, () => {
+void test('committed helper files are what the generator makes from this machine\'s UAPI header', { skip: noUapiHeader }, () => {
   const result = runGenerator(['--check']);
   assert.equal(result.status, 0, `generator --check failed:\n${result.stderr}${result.stdout}`);
 });
 
-test('--check fails when the source header changed', { skip: noUapiHeader }, () => {
+void test('--check fails when the source header changed', { skip: noUapiHeader }, () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bpfdev-helpers-'));
   try {
     const changed = path.join(dir, 'bpf.h');
@@ -91,7 +91,7 @@ test('--check fails when the source header changed', { skip: noUapiHeader }, () 
   }
 });
 
-test('generator reads the id-carrying mapper form and merges overloads', () => {
+void test('generator reads the id-carrying mapper form and merges overloads', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bpfdev-helpers-'));
   try {
     // The shape of linux/bpf.h since the mapper started carrying explicit ids.
