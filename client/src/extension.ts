@@ -2,20 +2,31 @@
 import * as vscode from 'vscode';
 import { createLog } from './log';
 import { startLanguageClient } from './language-client';
+import { TargetManager } from './targets/target-manager';
 import { RunManager } from './trace/run-manager';
 import { registerRunCommand } from './commands/run';
 import { registerStopCommand } from './commands/stop';
 import { registerVerifyCommand } from './commands/verify';
+import { registerSelectHostCommand } from './commands/select-host';
+import { registerHostReportCommand } from './commands/host-report';
+import { createStatusBar } from './status-bar';
 import type { BpfdevApi } from './api';
 
 export async function activate(context: vscode.ExtensionContext): Promise<BpfdevApi> {
   const log = createLog(context);
-  const runs = new RunManager(log);
+  const targets = new TargetManager(context, log);
+  // Whichever is disposed first, remote programs detach: stopping a run closes the loader's stdin,
+  // and closing the connection closes it too.
+  context.subscriptions.push(targets);
+  const runs = new RunManager(log, targets);
   context.subscriptions.push(runs);
-  const client = await startLanguageClient(context, log);
+  const client = await startLanguageClient(context, log, targets);
   registerRunCommand(context, runs, log);
   registerStopCommand(context, runs);
   registerVerifyCommand(context, client);
+  registerSelectHostCommand(context, targets);
+  registerHostReportCommand(context, targets);
+  createStatusBar(context, targets, runs);
   return {
     onTraceLine: (listener) => runs.onTraceLine(listener),
     onVerified: (listener) => client.onVerified(listener),

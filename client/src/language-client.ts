@@ -8,13 +8,16 @@ import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } f
 import { VerifiedNotification, VerifiedParams, VerifyParams, VerifyRequest, VerifyResult } from '../../protocol/src/protocol';
 import { bpfFilePatterns } from './config';
 import type { Log } from './log';
+import type { TargetManager } from './targets/target-manager';
+import { bridgeTargetToServer } from './targets/server-bridge';
+import { DidChangeTargetNotification } from '../../protocol/src/protocol';
 
 export interface BpfLanguageClient {
   verify(uri: vscode.Uri): Promise<VerifyResult>;
   onVerified(listener: (result: VerifiedParams) => void): vscode.Disposable;
 }
 
-export async function startLanguageClient(context: vscode.ExtensionContext, log: Log): Promise<BpfLanguageClient> {
+export async function startLanguageClient(context: vscode.ExtensionContext, log: Log, targets: TargetManager): Promise<BpfLanguageClient> {
   const serverModule = context.asAbsolutePath('dist/server.js');
   const serverOptions: ServerOptions = {
     run: { module: serverModule, transport: TransportKind.ipc },
@@ -32,7 +35,10 @@ export async function startLanguageClient(context: vscode.ExtensionContext, log:
     log.info(`verified ${params.uri}: ${params.programs.map((p) => `${p.name}=${p.verdict}`).join(', ') || 'no programs'} in ${Math.round(params.durationMs)} ms`);
     verified.fire(params);
   });
+  context.subscriptions.push(...bridgeTargetToServer(client, targets));
   await client.start();
+  // A host selected in an earlier session: the server verifies for it from the start.
+  if (targets.remembered !== 'local') void client.sendNotification(DidChangeTargetNotification, { name: targets.remembered });
   return {
     verify: (uri) => client.sendRequest<VerifyResult>(VerifyRequest, { uri: uri.toString() } satisfies VerifyParams),
     onVerified: (listener) => verified.event(listener),

@@ -67,3 +67,44 @@ export interface StatsResult {
   heapUsedBytes: number;
   catalog?: { target: string; kernel: string; source: 'live' | 'cache' | 'snapshot'; buildMs: number; tracepoints: number; kernelFunctions: number };
 }
+
+// ---------------------------------------------------------------------------------------------
+// The target bridge. The client holds the SSH session (it can ask the user about host keys and
+// secrets); the server compiles and verifies for whatever target the client selected by asking
+// the client to act on it. For the local target the server acts directly and these are unused.
+
+/** client → server notification `bpfdev/didChangeTarget`: the user picked another target host. */
+export const DidChangeTargetNotification = 'bpfdev/didChangeTarget';
+export interface DidChangeTargetParams {
+  /** `local`, or the host alias the client is connected to. */
+  name: string;
+}
+
+/** server → client request `bpfdev/target/info`: identity of the selected remote target. */
+export const TargetInfoRequest = 'bpfdev/target/info';
+export interface TargetInfoResult { name: string; arch: string; release: string }
+
+/** server → client request `bpfdev/target/exec`: run argv on the target (quoted by the client's SSH facade). */
+export const TargetExecRequest = 'bpfdev/target/exec';
+export interface TargetExecParams { argv: string[]; privileged?: boolean; inputBase64?: string; timeoutMs?: number }
+export interface TargetExecResult { code: number | null; signal: string | null; stdoutBase64: string; stderr: string }
+
+/** server → client request `bpfdev/target/readFile`: a file's bytes from the target (BTF, tracefs). */
+export const TargetReadFileRequest = 'bpfdev/target/readFile';
+export interface TargetReadFileParams { path: string }
+export interface TargetReadFileResult { base64: string }
+
+/** server → client request `bpfdev/target/upload`: copy a local file (an object the server compiled) to the target. */
+export const TargetUploadRequest = 'bpfdev/target/upload';
+export interface TargetUploadParams { localPath: string }
+export interface TargetUploadResult { path: string }
+
+/** server → client request `bpfdev/target/loaderPath`: where the loader is on the target (uploaded if needed). */
+export const TargetLoaderPathRequest = 'bpfdev/target/loaderPath';
+export interface TargetLoaderPathResult { path: string }
+
+/**
+ * Errors of target requests carry this data so the server can keep the error's code and hint
+ * (e.g. NO_PRIVILEGE with what to configure).
+ */
+export interface TargetErrorData { code: string; hint?: string }

@@ -5,7 +5,7 @@
  */
 import { CodeActionKind, createConnection, ProposedFeatures, TextDocuments, TextDocumentSyncKind } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { StatsRequest, StatsResult, VerifyParams, VerifyRequest } from '../../protocol/src/protocol';
+import { DidChangeTargetNotification, DidChangeTargetParams, StatsRequest, StatsResult, VerifyParams, VerifyRequest } from '../../protocol/src/protocol';
 import { SettingsStore } from './settings';
 import { TargetProvider } from './targets';
 import { CatalogProvider } from './catalogs';
@@ -21,7 +21,7 @@ import { AttachPointFeature } from './features/attach-points';
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
 const settings = new SettingsStore(connection);
-const targets = new TargetProvider();
+const targets = new TargetProvider(connection);
 const catalogs = new CatalogProvider(connection, targets);
 const hub = new DiagnosticsHub(connection);
 const service = new LanguageService();
@@ -71,6 +71,12 @@ connection.onRequest(StatsRequest, (): StatsResult => {
     ...(catalog ? { catalog: { target: catalog.origin.target, kernel: catalog.origin.kernel, source: catalog.origin.source, buildMs: catalog.origin.buildMs,
       tracepoints: catalog.tracepoints?.size ?? 0, kernelFunctions: catalog.kallsyms?.size ?? 0 } } : {}),
   };
+});
+connection.onNotification(DidChangeTargetNotification, (params: DidChangeTargetParams) => targets.select(params.name));
+// Another kernel: other tracepoints, functions and verifier. Reload the catalog and re-verify what is open.
+targets.onDidChange(() => {
+  catalogs.reset();
+  for (const document of documents.all()) verification.onOpen(document);
 });
 connection.onShutdown(() => targets.dispose());
 

@@ -6,9 +6,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { compileForTarget, CompileOptions } from '../../../host/src/compile';
-import { LocalTarget } from '../../../host/src/local-target';
 import { RunSession } from '../../../host/src/loader';
-import type { Target } from '../../../host/src/target';
+import type { TargetManager } from '../targets/target-manager';
 import type { Log } from '../log';
 import { TraceBuffer } from '../../../core/src/trace/trace-buffer';
 
@@ -21,20 +20,27 @@ export interface RunSummary {
 
 interface ActiveRun {
   file: string;
+  target: string;
   session: RunSession;
 }
 
 const FLUSH_INTERVAL_MS = 100;
 
 export class RunManager implements vscode.Disposable {
-  private readonly target: Target = new LocalTarget();
   private readonly runs = new Set<ActiveRun>();
   private readonly traceLines = new vscode.EventEmitter<string>();
   private readonly output = vscode.window.createOutputChannel('eBPF Trace');
   private readonly buffer = new TraceBuffer(20_000);
   private flushTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly log: Log) {}
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** Fires when a run starts or ends (status bar, Running programs view). */
+  readonly onDidChange = this.changed.event;
+
+  constructor(private readonly log: Log, private readonly targets: TargetManager) {
+    // Programs run on the host they were started on; switching hosts stops them first.
+    targets.onDidChange(() => void this.stopAll());
+  }
 
   get count(): number {
     return this.runs.size;
@@ -45,20 +51,24 @@ export class RunManager implements vscode.Disposable {
   }
 
   async start(file: string, compile: CompileOptions, report: (message: string) => void): Promise<RunSummary> {
-    report('compiling');
-    const compiled = await compileForTarget(file, this.target, compile);
+    report('connecting');
+    const target = await this.targets.ready();
+    report(`compiling for ${target.name}`);
+    const compiled = await compileForTarget(file, target, compile);
     if (!compiled.ok) {
       const first = compiled.diagnostics.find((diagnostic) => diagnostic.severity === 'error');
       throw new Error(`compile failed${first ? `: ${path.basename(first.file)}:${first.line}: ${first.message}` : ''} — see the Problems panel`);
     }
-    report(`attaching on ${this.target.name}`);
-    const session = await RunSession.start(this.target, compiled.objectPath, { trace: true });
-    const run: ActiveRun = { file, session };
+    report(`attaching on ${target.name}`);
+    const session = await RunSession.start(target, compiled.objectPath, { trace: true });
+    const run: ActiveRun = { file, target: target.name, session };
     this.runs.add(run);
+    this.changed.fire();
     session.on('trace', (line) => this.onTrace(line));
     session.on('event', (event) => this.log.info(`[${path.basename(file)}] ${JSON.stringify(event)}`));
     void session.exited.then((status) => {
       this.runs.delete(run);
+      this.changed.fire();
       this.log.info(`[${path.basename(file)}] loader exited (${status.signal ?? status.code})`);
     });
     try {
@@ -69,11 +79,11 @@ export class RunManager implements vscode.Disposable {
     }
     const summary: RunSummary = {
       file,
-      target: this.target.name,
+      target: target.name,
       attached: session.attached.map(({ name, section, progId }) => ({ name, section, progId })),
       failed: session.attachFailures.map(({ name, section, reason }) => ({ name, section, reason })),
     };
-    this.output.appendLine(`--- ${path.basename(file)} on ${this.target.name}: ${summary.attached.length} attached` +
+    this.output.appendLine(`--- ${path.basename(file)} on ${target.name}: ${summary.attached.length} attached` +
       (summary.failed.length ? `, ${summary.failed.length} failed (${summary.failed.map((f) => `${f.name}: ${f.reason}`).join('; ')})` : '') + ' ---');
     this.output.show(true);
     if (summary.attached.length === 0) {
@@ -88,6 +98,7 @@ export class RunManager implements vscode.Disposable {
       await run.session.stop();
       this.runs.delete(run);
     });
+    if (stopping.length) this.changed.fire();
     await Promise.all(stopping);
     if (stopping.length) {
       this.flush();
@@ -101,6 +112,7 @@ export class RunManager implements vscode.Disposable {
     void this.stopAll();
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.traceLines.dispose();
+    this.changed.dispose();
     this.output.dispose();
   }
 
