@@ -59,7 +59,7 @@ function readelfProbes(name: string): { provider: string; name: string; pc: numb
 }
 
 for (const file of FILES) {
-  test(`${file}: sections, function symbols and USDT notes match readelf`, () => {
+  void test(`${file}: sections, function symbols and USDT notes match readelf`, () => {
     const { elf, errors } = parseElf(bytesOf(file));
     assert.deepEqual(errors, []);
     assert.ok(elf);
@@ -100,7 +100,7 @@ for (const file of FILES) {
   });
 }
 
-test('uprobe targets are unique and sorted', () => {
+void test('uprobe targets are unique and sorted', () => {
   const { elf } = parseElf(bytesOf('usdt-sample'));
   assert.ok(elf);
   const targets = uprobeTargets(elf);
@@ -108,7 +108,7 @@ test('uprobe targets are unique and sorted', () => {
   assert.deepEqual(targets, [...new Set(targets)].sort());
 });
 
-test('/bin/true parses without errors when present', (t) => {
+void test('/bin/true parses without errors when present', (t) => {
   if (!existsSync('/bin/true')) {
     t.skip('no /bin/true');
     return;
@@ -118,7 +118,7 @@ test('/bin/true parses without errors when present', (t) => {
   assert.ok(elf && elf.sections.some((section) => section.name === '.dynsym'));
 });
 
-test('garbage and damaged ELF files return errors and never throw', () => {
+void test('garbage and damaged ELF files return errors and never throw', () => {
   assert.match(parseElf(new Uint8Array(0)).errors[0].message, /bad magic/);
   assert.match(parseElf(new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 9, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0])).errors[0].message, /class/);
   const original = bytesOf('usdt-sample');
@@ -151,7 +151,7 @@ test('garbage and damaged ELF files return errors and never throw', () => {
   parseElf(noise);
 });
 
-test('UTF-8 decoding without TextDecoder', () => {
+void test('UTF-8 decoding without TextDecoder', () => {
   const encoded = new Uint8Array(Buffer.from('probe·ü→𝄞', 'utf8'));
   assert.equal(decodeUtf8(encoded), 'probe·ü→𝄞');
   // Invalid input is replaced byte by byte: 0xff, then an above-U+10FFFF sequence (4 bytes),

@@ -22,7 +22,7 @@ function independentTextNames(text: string): string[] {
     .map((fields) => fields[2]);
 }
 
-test('the captured kallsyms slice: every text symbol indexed once, sorted, nothing misparsed', () => {
+void test('the captured kallsyms slice: every text symbol indexed once, sorted, nothing misparsed', () => {
   const index = buildKallsymsIndex(KALLSYMS);
   assert.deepEqual(index.errors, []);
   const expected = [...new Set(independentTextNames(KALLSYMS))].sort();
@@ -42,7 +42,7 @@ test('the captured kallsyms slice: every text symbol indexed once, sorted, nothi
   assert.equal(symbol.hasBtf, undefined);
 });
 
-test('module symbols keep their module', () => {
+void test('module symbols keep their module', () => {
   const moduleLines = KALLSYMS.split('\n').filter((line) => line.includes('\t['));
   assert.ok(moduleLines.length > 0, 'the fixture has module symbols');
   const index = buildKallsymsIndex(KALLSYMS);
@@ -53,7 +53,7 @@ test('module symbols keep their module', () => {
   }
 });
 
-test('odd kallsyms lines become errors, data symbols are skipped, nothing throws', () => {
+void test('odd kallsyms lines become errors, data symbols are skipped, nothing throws', () => {
   const text = [
     'ffffffff81000000 T good_function',
     'not a line',
@@ -74,7 +74,7 @@ test('odd kallsyms lines become errors, data symbols are skipped, nothing throws
   buildKallsymsIndex(String.fromCharCode(...Array.from({ length: 2048 }, (_, index) => (index * 131) % 256)));
 });
 
-test('tags: traceable from available_filter_functions (with [module] suffixes), btf from a set', () => {
+void test('tags: traceable from available_filter_functions (with [module] suffixes), btf from a set', () => {
   // This VM cannot read available_filter_functions (EPERM) or kprobes/blacklist (no kprobes); see
   // test/fixtures/kallsyms/PROVENANCE.md. These lines follow the kernel's printing format.
   const names = independentTextNames(KALLSYMS);
@@ -93,7 +93,7 @@ test('tags: traceable from available_filter_functions (with [module] suffixes), 
   assert.deepEqual(index.sources, { traceable: true, blacklist: false, btf: true });
 });
 
-test('blacklist: by name, and by address range for functions inside a listed section', () => {
+void test('blacklist: by name, and by address range for functions inside a listed section', () => {
   const lines = KALLSYMS.split('\n').filter((line) => / [Tt] /.test(line));
   const [unlinkAddress] = lines.find((line) => line.endsWith(' do_unlinkat'))!.split(' ');
   const [readAddress] = lines.find((line) => line.endsWith(' vfs_read'))!.split(' ');
@@ -116,7 +116,7 @@ test('blacklist: by name, and by address range for functions inside a listed sec
   assert.equal(index.errors.length, 1);
 });
 
-test('prefix search, exact-first search with substring fill, truncation flag', () => {
+void test('prefix search, exact-first search with substring fill, truncation flag', () => {
   const index = buildKallsymsIndex(KALLSYMS);
   const syscalls = independentTextNames(KALLSYMS).filter((name) => name.startsWith('__x64_sys_'));
   const prefixed = index.withPrefix('__x64_sys_');
@@ -128,12 +128,20 @@ test('prefix search, exact-first search with substring fill, truncation flag', (
 
   const search = index.search('unlinkat', 50);
   assert.ok(search.names.includes('do_unlinkat'), 'substring matches fill in after prefix matches');
+  // Same answer as a plain scan: prefix matches, then the other names containing the query, once each.
+  const all = index.names;
+  for (const query of ['sys_', 'lsm_file', 'a', '_', 'zz']) {
+    const expected = [...all.filter((name) => name.startsWith(query)), ...all.filter((name) => !name.startsWith(query) && name.includes(query))];
+    const found = index.search(query, 100_000);
+    assert.deepEqual(found.names, expected, query);
+    assert.equal(index.search(query, 7).truncated, expected.length > 7, query);
+  }
   const exact = index.search('vfs_read', 5);
   assert.equal(exact.names[0], 'vfs_read');
   assert.deepEqual(index.search('zzzz_no_such', 5), { names: [], truncated: false });
 });
 
-test('suggestions: typos in the middle and at the start', () => {
+void test('suggestions: typos in the middle and at the start', () => {
   const index = buildKallsymsIndex(KALLSYMS);
   assert.equal(index.suggest('do_unlinkt')[0], 'do_unlinkat');
   assert.equal(index.suggest('xo_unlinkat')[0], 'do_unlinkat');
@@ -144,7 +152,7 @@ test('suggestions: typos in the middle and at the start', () => {
   assert.equal(boundedEditDistance('abc', 'xyzxyz', 2), 3);
 });
 
-test('a kernel-sized input (120k lines built from the fixture) indexes in well under a second', () => {
+void test('a kernel-sized input (120k lines built from the fixture) indexes in well under a second', () => {
   const lines = KALLSYMS.split('\n').filter((line) => line !== '');
   const big: string[] = [];
   for (let copy = 0; big.length < 120_000; copy++) {

@@ -7,7 +7,7 @@ import { findSectionDef, parseSection } from '../../core/src/sections/parse';
 
 const LIBBPF_ARCHIVE = '/usr/lib/x86_64-linux-gnu/libbpf.a';
 
-test('every definition is reachable: its own prefix (and example) selects it', () => {
+void test('every definition is reachable: its own prefix (and example) selects it', () => {
   const seen = new Set<string>();
   for (const def of SECTION_DEFS) {
     assert.ok(!seen.has(def.prefix), `duplicate prefix ${def.prefix}`);
@@ -23,7 +23,7 @@ test('every definition is reachable: its own prefix (and example) selects it', (
   }
 });
 
-test('targets are split with offsets that point back into the text', () => {
+void test('targets are split with offsets that point back into the text', () => {
   const tracepoint = parseSection('tracepoint/syscalls/sys_enter_openat');
   assert.equal(tracepoint.def?.prefix, 'tracepoint');
   assert.deepEqual(tracepoint.target?.category, { text: 'syscalls', start: 11, end: 19 });
@@ -70,7 +70,7 @@ test('targets are split with offsets that point back into the text', () => {
   }
 });
 
-test('data sections are recognized and carry no program errors', () => {
+void test('data sections are recognized and carry no program errors', () => {
   for (const name of ['.maps', 'license', '.rodata', '.rodata.str1.1', '.data.custom', '.bss', '.kconfig', '.struct_ops.link']) {
     const parsed = parseSection(name);
     assert.ok(parsed.dataSection, name);
@@ -78,7 +78,7 @@ test('data sections are recognized and carry no program errors', () => {
   }
 });
 
-test('mistakes are reported with a code and the offending range', () => {
+void test('mistakes are reported with a code and the offending range', () => {
   const cases: [string, string, number, number][] = [
     ['', 'empty-section', 0, 0],
     ['kprob/do_unlinkat', 'unknown-section', 0, 5],
@@ -118,7 +118,7 @@ function archiveStrings(file: string): Set<string> {
   return strings;
 }
 
-test('the table agrees with the installed libbpf.a: a superset of it, newer entries flagged exactly', (t) => {
+void test('the table agrees with the installed libbpf.a: a superset of it, newer entries flagged exactly', (t) => {
   if (!existsSync(LIBBPF_ARCHIVE)) {
     t.skip(`${LIBBPF_ARCHIVE} not installed`);
     return;

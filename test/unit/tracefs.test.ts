@@ -29,7 +29,7 @@ function fixtureFormat(category: string, event: string): TracepointFormat {
   return format;
 }
 
-test('every captured format file parses without errors, fields back-to-back with the raw text', () => {
+void test('every captured format file parses without errors, fields back-to-back with the raw text', () => {
   const entries = fixtureEntries();
   assert.ok(entries.length >= 30, `expected >= 30 fixtures, got ${entries.length}`);
   for (const entry of entries) {
@@ -49,7 +49,7 @@ test('every captured format file parses without errors, fields back-to-back with
   }
 });
 
-test('sys_enter_openat: ID, offsets, sizes, signedness and the printed types', () => {
+void test('sys_enter_openat: ID, offsets, sizes, signedness and the printed types', () => {
   const format = fixtureFormat('syscalls', 'sys_enter_openat');
   const raw = readFileSync(path.join(FIXTURES, 'events/syscalls/sys_enter_openat/format'), 'utf8');
   assert.equal(format.id, Number(/^ID: (\d+)$/m.exec(raw)?.[1]));
@@ -67,7 +67,7 @@ test('sys_enter_openat: ID, offsets, sizes, signedness and the printed types', (
   assert.match(format.printFmt ?? '', /^"dfd: 0x%08lx/);
 });
 
-test('__data_loc fields carry their element type; fixed and flexible arrays their length', () => {
+void test('__data_loc fields carry their element type; fixed and flexible arrays their length', () => {
   const exec = fixtureFormat('sched', 'sched_process_exec');
   const filename = exec.fields.find((field) => field.name === 'filename');
   assert.deepEqual(filename?.dynamic, { kind: 'data_loc', elementType: 'char', isArray: true });
@@ -90,13 +90,13 @@ test('__data_loc fields carry their element type; fixed and flexible arrays thei
   assert.equal(prevComm?.arrayLength, 16);
 });
 
-test('header_page (real, format-like, no name/ID) is rejected with errors, not an exception', () => {
+void test('header_page (real, format-like, no name/ID) is rejected with errors, not an exception', () => {
   const result = parseFormatFile(readFileSync(path.join(FIXTURES, 'header_page'), 'utf8'));
   assert.equal(result.event, undefined);
   assert.ok(result.errors.some((error) => error.message.includes('name')));
 });
 
-test('malformed format files return errors and never throw', () => {
+void test('malformed format files return errors and never throw', () => {
   const openat = readFileSync(path.join(FIXTURES, 'events/syscalls/sys_enter_openat/format'), 'utf8');
   const cases: [string, string, RegExp][] = [
     ['empty', '', /missing "name:"/],
@@ -115,7 +115,7 @@ test('malformed format files return errors and never throw', () => {
   parseFormatFile(String.fromCharCode(...Array.from({ length: 4096 }, (_, index) => (index * 7919) % 256)));
 });
 
-test('catalog: categories, events, prefix lookups and raw tracepoint names', () => {
+void test('catalog: categories, events, prefix lookups and raw tracepoint names', () => {
   const catalog = buildTracepointCatalog(fixtureEntries());
   assert.deepEqual(catalog.errors, []);
   assert.ok(catalog.hasCategory('syscalls'));
@@ -129,7 +129,7 @@ test('catalog: categories, events, prefix lookups and raw tracepoint names', () 
   assert.deepEqual(catalog.categories(), sorted);
 });
 
-test('catalog from the real available_events: every event known, formats optional', () => {
+void test('catalog from the real available_events: every event known, formats optional', () => {
   const { entries, errors } = parseAvailableEvents(readFileSync(path.join(FIXTURES, 'available_events'), 'utf8'));
   assert.deepEqual(errors, []);
   const lineCount = readFileSync(path.join(FIXTURES, 'available_events'), 'utf8').trim().split('\n').length;
@@ -142,7 +142,7 @@ test('catalog from the real available_events: every event known, formats optiona
   assert.ok(parseAvailableEvents('sched\nsched:a:b\n').errors.length === 2);
 });
 
-test('ctx structs compile with the kernel-printed offset of every field (clang, -target bpf)', (t) => {
+void test('ctx structs compile with the kernel-printed offset of every field (clang, -target bpf)', (t) => {
   if (spawnSync('clang', ['--version']).status !== 0) {
     t.skip('clang not installed');
     return;
@@ -169,7 +169,7 @@ test('ctx structs compile with the kernel-printed offset of every field (clang, 
   }
 });
 
-test('ctx struct text: syscall records widen to the printed size, pointers and strings stay readable', () => {
+void test('ctx struct text: syscall records widen to the printed size, pointers and strings stay readable', () => {
   const openat = tracepointCtxStruct(fixtureFormat('syscalls', 'sys_enter_openat'), { category: 'syscalls' });
   assert.match(openat, /^struct sys_enter_openat_ctx \{$/m);
   assert.match(openat, /\t__u64 dfd; \/\* int \*\//);

@@ -41,6 +41,15 @@ export interface CompletionItem {
   additionalTextEdits?: TextEdit[];
   /** The editor should ask for completions again after inserting (a category was chosen, events come next). */
   retrigger?: boolean;
+  /** Set on items whose documentation/edits `resolveCompletionItem` fills in later; opaque to the server. */
+  data?: CompletionData;
+}
+
+/** What `resolveCompletionItem` needs to finish a kernel-function item. */
+export interface CompletionData {
+  kind: 'kernel-function';
+  sectionPrefix: string;
+  name: string;
 }
 
 export interface CompletionList {
@@ -52,6 +61,12 @@ export interface CompletionList {
 export interface CompletionOptions {
   /** Cap for long lists (kernel functions); default 200. */
   limit?: number;
+  /**
+   * How many kernel-function items get their BTF prototype and signature edit right away; the
+   * rest carry `data` for `resolveCompletionItem`. Formatting prototypes costs ~0.1 ms per item,
+   * so doing all 200 eagerly would dominate completion latency. Default 20.
+   */
+  eagerResolve?: number;
 }
 
 const EMPTY: CompletionList = { items: [], isIncomplete: false };
@@ -65,7 +80,7 @@ export function doComplete(
   const document = typeof text === 'string' ? parseBpfDocument(text) : text;
   const limit = options.limit ?? 200;
   const section = sectionAt(document, offset);
-  if (section) return completeSection(section, offset, catalog, limit);
+  if (section) return completeSection(section, offset, catalog, limit, options.eagerResolve ?? 20);
   if (isInCommentOrLiteral(document, offset)) return EMPTY;
   return completeMember(document, offset, catalog) ?? completeHelper(document, offset, catalog) ?? EMPTY;
 }
@@ -73,12 +88,12 @@ export function doComplete(
 // ---------------------------------------------------------------------------------------------
 // SEC("...")
 
-function completeSection(section: SectionUse, offset: number, catalog: KernelCatalog, limit: number): CompletionList {
+function completeSection(section: SectionUse, offset: number, catalog: KernelCatalog, limit: number, eager: number): CompletionList {
   const typed = section.text.slice(0, offset - section.contentStart);
   const def = findSectionDef(typed);
   if (def && def.target !== 'none' && typed.length > def.prefix.length) {
     const targetStart = section.contentStart + def.prefix.length + 1;
-    return completeTarget(def, typed.slice(def.prefix.length + 1), targetStart, offset, section, catalog, limit);
+    return completeTarget(def, typed.slice(def.prefix.length + 1), targetStart, offset, section, catalog, limit, eager);
   }
   return completePrefix(typed, section.contentStart, offset);
 }
@@ -125,6 +140,7 @@ function completeTarget(
   section: SectionUse,
   catalog: KernelCatalog,
   limit: number,
+  eager: number,
 ): CompletionList {
   const range = { start: targetStart, end: offset };
   switch (def.target) {
@@ -137,7 +153,7 @@ function completeTarget(
       }));
     case 'kernel-function':
     case 'kernel-function-pattern':
-      return completeKernelFunction(def, typed, range, section, catalog, limit);
+      return completeKernelFunction(def, typed, range, section, catalog, limit, eager);
     case 'syscall':
       return fromSortedNames(syscallNames(catalog), typed, range, limit, () => ({ kind: 'function', detail: 'syscall' }));
     case 'lsm-hook':
@@ -208,14 +224,13 @@ function completeKernelFunction(
   section: SectionUse,
   catalog: KernelCatalog,
   limit: number,
+  eager: number,
 ): CompletionList {
   const kallsyms = catalog.kallsyms;
   if (!kallsyms) return EMPTY;
   const found = kallsyms.search(typed, limit);
-  const program = section.program;
   const items = found.names.map((name, index): CompletionItem => {
     const symbol = kallsyms.get(name);
-    const proto = catalog.btf?.funcPrototype(name);
     const item: CompletionItem = {
       label: name,
       kind: 'function',
@@ -225,14 +240,38 @@ function completeKernelFunction(
       sortText: `${name === typed ? 0 : name.startsWith(typed) ? 1 : 2}${pad(index)}`,
       range,
     };
-    if (proto) item.documentation = codeBlock(`${proto.ret} ${name}(${proto.args.map((arg) => `${arg.type} ${arg.name}`.trim()).join(', ')})`);
-    if (program && def.target === 'kernel-function') {
-      const signature = programSignatureFor(`${def.prefix}/${name}`, catalog, program.name);
-      if (signature) item.additionalTextEdits = [{ start: program.signatureStart, end: program.signatureEnd, newText: signature }];
-    }
+    const data: CompletionData = { kind: 'kernel-function', sectionPrefix: def.prefix, name };
+    if (index < eager) addFunctionDetails(item, data, section, catalog);
+    else item.data = data;
     return item;
   });
   return { items, isIncomplete: found.truncated };
+}
+
+/** BTF prototype as documentation, and the edit turning the program's declaration into the matching macro. */
+function addFunctionDetails(item: CompletionItem, data: CompletionData, section: SectionUse | undefined, catalog: KernelCatalog): void {
+  const proto = catalog.btf?.funcPrototype(data.name);
+  if (proto) item.documentation = codeBlock(`${proto.ret} ${data.name}(${proto.args.map((arg) => `${arg.type} ${arg.name}`.trim()).join(', ')})`);
+  const program = section?.program;
+  const def = findSectionDef(data.sectionPrefix);
+  if (program && def?.target === 'kernel-function') {
+    const signature = programSignatureFor(`${def.prefix}/${data.name}`, catalog, program.name);
+    if (signature) item.additionalTextEdits = [{ start: program.signatureStart, end: program.signatureEnd, newText: signature }];
+  }
+}
+
+/**
+ * Fills in what `doComplete` deferred (documentation, signature edit) for one item, for the
+ * LSP completionItem/resolve request. `text` must be the document the item was computed on.
+ */
+export function resolveCompletionItem(text: string | BpfDocument, item: CompletionItem, catalog: KernelCatalog): CompletionItem {
+  const data = item.data;
+  if (!data || data.kind !== 'kernel-function') return item;
+  const document = typeof text === 'string' ? parseBpfDocument(text) : text;
+  const resolved: CompletionItem = { ...item };
+  delete resolved.data;
+  addFunctionDetails(resolved, data, sectionAt(document, item.range.start), catalog);
+  return resolved;
 }
 
 export function symbolTags(symbol: KernelSymbol): string[] {

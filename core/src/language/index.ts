@@ -4,8 +4,8 @@
  */
 export { parseBpfDocument, tokenize } from './document';
 export type { BpfDocument, ProgramDeclaration, ProgramParameter, SectionUse, Token } from './document';
-export { doComplete } from './completion';
-export type { CompletionItem, CompletionKind, CompletionList, CompletionOptions, TextEdit } from './completion';
+export { doComplete, resolveCompletionItem } from './completion';
+export type { CompletionData, CompletionItem, CompletionKind, CompletionList, CompletionOptions, TextEdit } from './completion';
 export { doHover } from './hover';
 export type { Hover } from './hover';
 export { doValidate } from './diagnostics';
