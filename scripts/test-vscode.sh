@@ -32,4 +32,4 @@ echo "=== fixtures against this kernel"
 bash test/vscode/check-fixtures.sh
 
 echo "=== VS Code tests"
-npm run test:vscode
+node out/test/vscode/run.js
