@@ -148,6 +148,8 @@ void test('tracepoint categories, then events; the replace range covers only the
   // The tp alias completes the same way, and an unterminated string (user still typing) too.
   assert.ok(labels(complete('SEC("tp/sched/sched_sw|")')).includes('sched_switch'));
   assert.ok(labels(complete('SEC("tp/sched/sched_sw|\nint x;')).includes('sched_switch'));
+  assert.ok(labels(complete('SEC("?tp/sched/sched_sw|")')).includes('sched_switch'));
+  assert.ok(labels(complete('SEC("?|")')).includes('tracepoint/'));
 });
 
 void test('kprobe/: kernel functions, exact and prefix matches first, capped with isIncomplete', () => {
@@ -315,6 +317,7 @@ void test('diagnostics: missing attach points with "did you mean" fixes at the e
     'SEC("lsm/file_opn") int d(void *ctx) { return 0; }',
     'SEC("ksyscall/opnat") int e(void *ctx) { return 0; }',
     'SEC("xdp/eth0") int f(void *ctx) { return 0; }',
+    'SEC("?tp/sched/sched_switch") int lazy(void *ctx) { return 0; }',
     'SEC("tp/sched/sched_switch") int ok(void *ctx) { return 0; }',
     'char LICENSE[] SEC("license") = "GPL";',
   ].join('\n');
@@ -336,6 +339,9 @@ void test('diagnostics: missing attach points with "did you mean" fixes at the e
   assert.deepEqual([fixed('unknown-lsm-hook').replaced, fixed('unknown-lsm-hook').newText], ['file_opn', 'file_open']);
   assert.deepEqual([fixed('unknown-syscall').replaced, fixed('unknown-syscall').newText], ['opnat', 'openat']);
   assert.equal(fixed('unexpected-target').replaced, '/eth0');
+  const lazyKprobe = doValidate('SEC("?kprob/do_unlinkat") int c(void *ctx) { return 0; }', CATALOG)[0];
+  assert.equal(lazyKprobe.fix?.range.start, 6);
+  assert.equal(lazyKprobe.fix?.newText, 'kprobe');
   assert.match(fixed('unknown-tracepoint').diagnostic.message, /did you mean "sys_enter_openat"/);
   assert.equal(byCode('unknown-tracepoint')[0].severity, 'error');
 });

@@ -70,6 +70,16 @@ void test('targets are split with offsets that point back into the text', () => 
   }
 });
 
+void void test('"?" (no autoload) is accepted before any program section, offsets still index the full text', () => {
+  const plain = parseSection('tp/sched/sched_switch');
+  assert.equal(plain.autoload, true);
+  const lazy = parseSection('?tp/sched/sched_switch');
+  assert.equal(lazy.autoload, false);
+  assert.equal(lazy.def?.prefix, 'tp');
+  assert.deepEqual(lazy.target?.event, { text: 'sched_switch', start: 10, end: 22 });
+  assert.deepEqual(parseSection('?kprob/x').errors.map((error) => [error.code, error.start, error.end]), [['unknown-section', 1, 6]]);
+});
+
 void test('data sections are recognized and carry no program errors', () => {
   for (const name of ['.maps', 'license', '.rodata', '.rodata.str1.1', '.data.custom', '.bss', '.kconfig', '.struct_ops.link']) {
     const parsed = parseSection(name);

@@ -79,6 +79,8 @@ export interface KallsymsIndex {
 const TRACEABLE = 1;
 const BLACKLISTED = 2;
 const HAS_BTF = 4;
+// Weak symbols (W/w) are kept: in kallsyms they are overridable functions (`abort`, arch hooks)
+// that kprobes and fentry attach to like any other.
 const TEXT_TYPES = 'TtWw';
 
 interface RawSymbol {

@@ -89,13 +89,19 @@ export function doComplete(
 // SEC("...")
 
 function completeSection(section: SectionUse, offset: number, catalog: KernelCatalog, limit: number, eager: number): CompletionList {
-  const typed = section.text.slice(0, offset - section.contentStart);
+  let typed = section.text.slice(0, offset - section.contentStart);
+  let start = section.contentStart;
+  // `?` (do not autoload) sits before the prefix and takes no part in completion.
+  if (typed.startsWith('?')) {
+    typed = typed.slice(1);
+    start++;
+  }
   const def = findSectionDef(typed);
   if (def && def.target !== 'none' && typed.length > def.prefix.length) {
-    const targetStart = section.contentStart + def.prefix.length + 1;
+    const targetStart = start + def.prefix.length + 1;
     return completeTarget(def, typed.slice(def.prefix.length + 1), targetStart, offset, section, catalog, limit, eager);
   }
-  return completePrefix(typed, section.contentStart, offset);
+  return completePrefix(typed, start, offset);
 }
 
 function completePrefix(typed: string, start: number, offset: number): CompletionList {

@@ -50,7 +50,8 @@ function validateSection(section: SectionUse, catalog: KernelCatalog, out: Diagn
     };
     if (error.code === 'unknown-section') {
       const suggestion = closest(parsed.prefix, sectionNames());
-      if (suggestion) diagnostic.fix = { title: `Change to "${suggestion}"`, newText: suggestion, range: at(0, parsed.prefix.length) };
+      const skip = parsed.autoload ? 0 : 1;
+      if (suggestion) diagnostic.fix = { title: `Change to "${suggestion}"`, newText: suggestion, range: at(skip, skip + parsed.prefix.length) };
     }
     if (error.code === 'unexpected-target') {
       diagnostic.fix = { title: `Remove "${section.text.slice(error.start)}"`, newText: '', range: at(error.start, error.end) };
@@ -62,7 +63,7 @@ function validateSection(section: SectionUse, catalog: KernelCatalog, out: Diagn
   if (def.newerThanLibbpf && catalog.libbpfVersion && compareVersions(catalog.libbpfVersion, def.newerThanLibbpf) <= 0) {
     const major = catalog.libbpfVersion.split('.').slice(0, 2).join('.');
     out.push({
-      range: at(0, def.prefix.length),
+      range: at(parsed.autoload ? 0 : 1, (parsed.autoload ? 0 : 1) + def.prefix.length),
       severity: 'error',
       code: 'needs-newer-libbpf',
       message: `libbpf ${major}, which loads this object, does not know SEC("${def.prefix}"); it needs a newer libbpf`,
@@ -75,7 +76,8 @@ function validateSection(section: SectionUse, catalog: KernelCatalog, out: Diagn
 
 function checkCapabilities(def: SectionDef, section: SectionUse, catalog: KernelCatalog, out: Diagnostic[]): void {
   const capabilities = capabilitiesOf(catalog);
-  const prefixRange = { start: section.contentStart, end: section.contentStart + def.prefix.length };
+  const prefixStart = section.contentStart + (section.parsed.autoload ? 0 : 1);
+  const prefixRange = { start: prefixStart, end: prefixStart + def.prefix.length };
   if (KPROBE_BASED.has(def.prefix) && capabilities.kprobes === false) {
     out.push({
       range: prefixRange,

@@ -39,6 +39,8 @@ export interface ParsedTarget {
 }
 
 export interface ParsedSection {
+  /** False for `SEC("?...")`: libbpf creates the program but does not load it unless asked. */
+  autoload: boolean;
   /** The matched definition's prefix, or the text before the first '/' when nothing matched. */
   prefix: string;
   def?: SectionDef;
@@ -65,13 +67,28 @@ export function findDataSection(text: string): string | undefined {
 }
 
 export function parseSection(text: string): ParsedSection {
+  if (!text.startsWith('?')) return parseLoadableSection(text);
+  // Offsets stay relative to the full text, '?' included, so callers can map them unchanged.
+  const inner = parseLoadableSection(text.slice(1));
+  const shift = <T extends { start: number; end: number }>(part: T): T => ({ ...part, start: part.start + 1, end: part.end + 1 });
+  const target = inner.target;
+  if (target) {
+    for (const key of Object.keys(target) as (keyof ParsedTarget)[]) {
+      const part = target[key];
+      if (part) target[key] = shift(part);
+    }
+  }
+  return { ...inner, autoload: false, errors: inner.errors.map(shift), ...(target ? { target } : {}) };
+}
+
+function parseLoadableSection(text: string): ParsedSection {
   const errors: SectionError[] = [];
   if (text.length === 0) {
     errors.push({ start: 0, end: 0, message: 'empty section name', code: 'empty-section' });
-    return { prefix: '', errors };
+    return { prefix: '', autoload: true, errors };
   }
   const dataSection = findDataSection(text);
-  if (dataSection) return { prefix: text, dataSection, errors };
+  if (dataSection) return { prefix: text, autoload: true, dataSection, errors };
 
   const matched = findSectionDef(text);
   if (!matched) {
@@ -89,10 +106,10 @@ export function parseSection(text: string): ParsedSection {
     } else {
       errors.push({ start: 0, end: prefix.length, code: 'unknown-section', message: `libbpf knows no program section "${prefix}"` });
     }
-    return { prefix, errors };
+    return { prefix, autoload: true, errors };
   }
 
-  const result: ParsedSection = { prefix: matched.prefix, def: matched, errors };
+  const result: ParsedSection = { prefix: matched.prefix, autoload: true, def: matched, errors };
   if (text.length === matched.prefix.length) {
     if (matched.targetRequired === 'required') {
       errors.push({
