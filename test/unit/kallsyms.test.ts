@@ -159,10 +159,14 @@ void test('a kernel-sized input (120k lines built from the fixture) indexes in w
     for (const line of lines) big.push(line.replace(/ (\S+)(\t|$)/, ` $1_${copy}$2`));
   }
   const text = big.join('\n');
-  const started = performance.now();
-  const index = buildKallsymsIndex(text);
-  const elapsed = performance.now() - started;
-  assert.ok(index.size > 60_000);
+  // Best of three, so a burst of load from parallel test files does not decide the result.
+  let elapsed = Infinity;
+  for (let run = 0; run < 3; run++) {
+    const started = performance.now();
+    const index = buildKallsymsIndex(text);
+    elapsed = Math.min(elapsed, performance.now() - started);
+    assert.ok(index.size > 60_000);
+  }
   // The budget is 300 ms on the dev VM (scripts/bench-catalog.mjs measures the real one); the
   // margin here absorbs slower CI machines.
   assert.ok(elapsed < 600, `built in ${elapsed.toFixed(0)} ms`);
