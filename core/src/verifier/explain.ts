@@ -208,7 +208,7 @@ export const KIND_INFO: Record<VerifierErrorKind, KindInfo> = {
   },
   'helper-size-unbounded': {
     title: 'Size argument without bounds',
-    explanation: 'A helper that reads or writes memory got a size that the verifier cannot bound, or that may be zero or negative, so it cannot prove the buffer is large enough. Clamp the size right before the call, for example `if (len > sizeof(buf)) len = sizeof(buf);`, using an unsigned variable.',
+    explanation: 'A helper that reads or writes memory got a size that the verifier cannot bound, or that may be zero or negative, so it cannot prove the buffer is large enough. Check the size right before the call, for example `if (len > sizeof(buf)) return 0;`, using an unsigned variable.',
     docsLink: HELPERS_DOCS,
   },
   'write-to-read-only': {
@@ -370,8 +370,13 @@ function quickFix(report: VerifierReport): QuickFix | undefined {
       const elementSize = facts.accessSize ?? accessSizeOf(report.failingInstruction?.text);
       const upperBound = valueSize !== undefined && elementSize ? Math.floor(valueSize / elementSize) : undefined;
       const negative = report.kind === 'negative-offset';
+      // barrier_var() (bpf_helpers.h) pins the variable to one register: without it clang may test a
+      // zero-extended copy and index with a fresh one, and the verifier then loses the bound.
+      const condition = negative
+        ? `${variable} < 0${upperBound !== undefined ? ` || ${variable} >= ${upperBound}` : ''}`
+        : `${variable} >= ${upperBound}`;
       const statement = variable && (upperBound !== undefined || negative)
-        ? `if (${negative ? `${variable} < 0${upperBound !== undefined ? ` || ${variable} >= ${upperBound}` : ''}` : `${variable} >= ${upperBound}`})\n\treturn 0;`
+        ? `barrier_var(${variable});\nif (${condition})\n\treturn 0;`
         : undefined;
       return {
         kind: 'add-bounds-check', title: variable ? `Check '${variable}' against the array size` : 'Add a bounds check', ...at,
@@ -398,9 +403,11 @@ function quickFix(report: VerifierReport): QuickFix | undefined {
       const buffer = args && argIndex >= 1 ? args[argIndex - 1] : undefined;
       const simple = variable && new RegExp(`^${IDENT}$`).test(variable) ? variable : undefined;
       return {
-        kind: 'add-bounds-check', title: simple ? `Clamp '${simple}' before the call` : 'Clamp the size before the call', ...at,
+        kind: 'add-bounds-check', title: simple ? `Check '${simple}' against the buffer size` : 'Check the size before the call', ...at,
         target: 'helper-size', ...(simple ? { variable: simple } : {}),
-        ...(simple && buffer && new RegExp(`^${IDENT}$`).test(buffer) ? { statement: `if (${simple} > sizeof(${buffer}))\n\t${simple} = sizeof(${buffer});` } : {}),
+        // Leaving early rather than clamping: a clamped value is a second definition, and clang
+        // may pass the unclamped register to the call.
+        ...(simple && buffer && new RegExp(`^${IDENT}$`).test(buffer) ? { statement: `if (${simple} > sizeof(${buffer}))\n\treturn 0;` } : {}),
       };
     }
     case 'unbounded-loop':
