@@ -22,7 +22,8 @@ static const char usage_text[] =
 	"       bpfdev-loader --version\n"
 	"\n"
 	"Events are written to stdout, one per line: byte 0x1e, then a JSON object.\n"
-	"run and trace stop when stdin reaches end of file or on SIGTERM/SIGINT/SIGHUP.\n";
+	"run and trace stop when stdin reaches end of file or on SIGTERM/SIGINT/SIGHUP.\n"
+	"While run is attached, the stdin line \"maps [MAX_ENTRIES] [btf]\" dumps its maps.\n";
 
 /* Prepared before anything can crash, because a crash handler cannot format. */
 static struct event crash_event;

@@ -180,6 +180,11 @@ void json_append_string(struct event *ev, const char *value, size_t len)
 	append(ev, "\"", 1);
 }
 
+void json_append_raw(struct event *ev, const char *json, size_t len)
+{
+	append(ev, json, len);
+}
+
 static void key(struct event *ev, const char *name)
 {
 	if (!ev->first_field)

@@ -32,6 +32,9 @@ int event_emit(struct event *ev);
 
 /* Appends `value` as a JSON string literal (with quotes) to a growable buffer. */
 void json_append_string(struct event *ev, const char *value, size_t len);
+/* Appends already-encoded JSON text: nested arrays and objects (the maps dump) are built in a
+ * second buffer with these two and attached with event_raw(). */
+void json_append_raw(struct event *ev, const char *json, size_t len);
 
 /* Writes bytes to stdout, retrying short writes. Returns 0 or -1 (stdout gone, or given up
  * because a stop was requested while the write was blocked). */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "maps.h"
 #include "modes.h"
 #include "output.h"
 #include "session.h"
@@ -356,6 +357,10 @@ int mode_run(const struct load_options *opts, bool trace)
 	event_int(&ev, "attached", attached);
 	event_int(&ev, "failed", failed);
 	event_emit(&ev);
+
+	/* Commands on stdin ("maps") read this object while it runs. */
+	session.on_command = maps_command;
+	session.command_ctx = obj;
 
 	/* A stop signal that came while loading is still in the signal pipe: session_wait()
 	 * returns at once with its name. */

@@ -235,6 +235,54 @@ static bool pump_trace(struct session *s)
 	return true;
 }
 
+void session_command_error(const char *command, const char *reason)
+{
+	struct event ev;
+
+	event_begin(&ev, "command-error");
+	event_str(&ev, "command", command);
+	event_str(&ev, "reason", reason);
+	event_emit(&ev);
+}
+
+static void run_command(struct session *s, const char *line)
+{
+	if (line[0] == '\0')
+		return;
+	if (s->on_command)
+		s->on_command(line, s->command_ctx);
+	else
+		session_command_error(line, "this mode takes no commands; close stdin to stop");
+}
+
+/* Splits what stdin delivered into command lines; an over-long line is dropped whole, so a
+ * stray stream of bytes cannot be taken for a command by its tail. */
+static void feed_commands(struct session *s, const char *data, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		char c = data[i];
+
+		if (c == '\n') {
+			if (s->command_too_long)
+				session_command_error("", "command longer than 255 bytes, ignored");
+			else {
+				if (s->command_len && s->command[s->command_len - 1] == '\r')
+					s->command_len--;
+				s->command[s->command_len] = '\0';
+				run_command(s, s->command);
+			}
+			s->command_len = 0;
+			s->command_too_long = false;
+		} else if (s->command_len + 1 < SESSION_COMMAND_MAX) {
+			s->command[s->command_len++] = c;
+		} else {
+			s->command_too_long = true;
+		}
+	}
+}
+
 static const char *signal_cause(int signo)
 {
 	switch (signo) {
@@ -273,15 +321,17 @@ const char *session_wait(struct session *s)
 				return signal_cause(signo);
 		}
 		if (fds[1].revents) {
-			char discard[4096];
+			char input[4096];
 			ssize_t n;
 
 			/* A closed or invalid stdin means whoever started us is gone. */
 			if (fds[1].revents & POLLNVAL)
 				return "stdin-closed";
-			n = read(STDIN_FILENO, discard, sizeof(discard));
+			n = read(STDIN_FILENO, input, sizeof(input));
 			if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
 				return "stdin-closed";
+			if (n > 0)
+				feed_commands(s, input, (size_t)n);
 		}
 		if (fds[2].revents & (POLLERR | POLLHUP | POLLNVAL))
 			return "stdout-closed";

@@ -1,16 +1,26 @@
 /* The long-running part of `run` and `trace`: wait for the end of stdin, a signal or a
- * closed stdout, copying trace_pipe to stdout meanwhile. */
+ * closed stdout, copying trace_pipe to stdout meanwhile. Lines written to stdin are commands
+ * (e.g. "maps"); only the end of stdin means "detach". */
 #ifndef BPFDEV_SESSION_H
 #define BPFDEV_SESSION_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
+#define SESSION_COMMAND_MAX 256
+
 struct session {
 	int trace_fd; /* -1 when not tracing */
 	char *trace_buf;
 	size_t trace_pending; /* bytes of an incomplete line kept at the start of trace_buf */
 	int signal_pipe[2];
+	/* Called with each complete stdin line (without '\n'); NULL answers every command with
+	 * a "command-error" event. */
+	void (*on_command)(const char *line, void *ctx);
+	void *command_ctx;
+	char command[SESSION_COMMAND_MAX];
+	size_t command_len;
+	bool command_too_long; /* the line being read overflowed: drop it at its newline */
 };
 
 /* Installs the stop signals (without SA_RESTART) and asks for SIGTERM if our parent dies. */
@@ -25,5 +35,8 @@ bool session_open_trace(struct session *s);
 const char *session_wait(struct session *s);
 
 void session_close(struct session *s);
+
+/* Answers a command that could not be carried out with a "command-error" event. */
+void session_command_error(const char *command, const char *reason);
 
 #endif
