@@ -5,6 +5,7 @@
 #
 #   bash scripts/test-vscode.sh            build, check the fixtures, run the tier
 #   bash scripts/test-vscode.sh --no-build when an earlier CI step already ran `npm run build`
+# (npm run test:vscode runs this script; scripts/test-all.mjs reads its `N passed, N failed` line.)
 #
 # Cache /opt/vscode-test-tools (VSCODE_TEST_TOOLS) between CI runs: the first install takes minutes.
 # Screenshots land in test-results/screenshots/; keep them as CI artifacts.

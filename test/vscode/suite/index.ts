@@ -7,9 +7,22 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Mocha from 'mocha';
 import { RESULTS_FILE_ENV, SuiteResults, TestResult } from './results';
+import { screenshot } from './screenshot';
 
 function fullTitle(runnable: Mocha.Runnable): string {
   return runnable.titlePath().join(' > ');
+}
+
+/** What the workbench showed when a test failed is often the quickest explanation. */
+async function screenshotAfterFailure(this: Mocha.Context): Promise<void> {
+  const test = this.currentTest;
+  if (test?.state !== 'failed') return;
+  const name = `failed-${test.titlePath().join('-').replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 70)}`;
+  try {
+    await screenshot(name);
+  } catch (error) {
+    console.log(`    (no screenshot of the failure: ${(error as Error).message})`);
+  }
 }
 
 export function run(): Promise<void> {
@@ -20,7 +33,10 @@ export function run(): Promise<void> {
   }
   // Each test sets its own deadline where it waits on the kernel or the language server; this
   // one only catches a test that hangs where it should not.
-  const mocha = new Mocha({ ui: 'tdd', color: false, timeout: 180_000, reporter: 'spec' });
+  const mocha = new Mocha({
+    ui: 'tdd', color: false, timeout: 180_000, reporter: 'spec',
+    rootHooks: { afterEach: screenshotAfterFailure },
+  });
   for (const name of testFiles) mocha.addFile(path.join(__dirname, name));
 
   const results: SuiteResults = { passed: 0, failed: 0, pending: 0, tests: [] };
@@ -35,7 +51,8 @@ export function run(): Promise<void> {
       }
       const resultsFile = process.env[RESULTS_FILE_ENV];
       if (resultsFile) fs.writeFileSync(resultsFile, JSON.stringify(results, null, 2));
-      console.log(`${results.passed} passed, ${results.failed} failed, ${results.pending} pending`);
+      // Worded unlike run.ts's summary line, which is the one CI parses.
+      console.log(`mocha in VS Code: ${results.passed} passing, ${results.failed} failing, ${results.pending} pending`);
       if (results.failed > 0) reject(new Error(`${results.failed} of the VS Code tests failed`));
       else resolve();
     });

@@ -43,8 +43,17 @@ suite('Run on Target', () => {
     assert.ok((await loadedPrograms()).some((program) => program.id === ours.progId && program.name === FIXTURE_PROGRAM),
       `bpftool prog show lists ${FIXTURE_PROGRAM} as id ${ours.progId} while it runs`);
 
-    fs.writeFileSync(workspaceFile(`trigger-${process.pid}.txt`).fsPath, 'opened by the VS Code test\n');
-    console.log(`    ${(await ourLine).trim()}`);
+    // trace_pipe hands each line to one reader only, and other tools on the machine may be
+    // reading it too: keep opening files until one of our lines reaches the extension.
+    const trigger = workspaceFile(`trigger-${process.pid}.txt`).fsPath;
+    const openFile = () => fs.writeFileSync(trigger, 'opened by the VS Code test\n');
+    openFile();
+    const retrigger = setInterval(openFile, 500);
+    try {
+      console.log(`    ${(await ourLine).trim()}`);
+    } finally {
+      clearInterval(retrigger);
+    }
     await screenshot('trace-view', { waitFor: 'text=bpfdev-hello-fixture' });
 
     await vscode.commands.executeCommand('bpfdev.stop');

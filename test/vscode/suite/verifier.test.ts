@@ -16,8 +16,8 @@ suite('verifier diagnostics', () => {
     assert.ok(edited, 'the edit applied');
     const expectedLine = markedLine(document, 'EXPECT-VERIFIER-ERROR');
     const diagnosticOnLine = waitForDiagnostic(uri,
-      (d) => d.source === 'bpfdev' && d.severity === vscode.DiagnosticSeverity.Error && d.range.start.line === expectedLine,
-      `bpfdev error diagnostic on line ${expectedLine + 1}`);
+      (d) => d.source === 'verifier' && d.severity === vscode.DiagnosticSeverity.Error && d.range.start.line === expectedLine,
+      `verifier error diagnostic on line ${expectedLine + 1}`);
     assert.ok(await document.save(), 'the document saved');
 
     const diagnostic = await diagnosticOnLine;
