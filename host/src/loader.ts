@@ -10,6 +10,7 @@ import {
   AttachFailedEvent, AttachedEvent, classifyLine, LineSplitter, LoaderErrorEvent, LoaderEvent, OtherEvent,
   ProgramEvent, ReadyEvent,
 } from '../../core/src/loader/events';
+import type { MapsEvent } from '../../core/src/trace/map-dump';
 import { Target, TargetError, TargetProcess } from './target';
 
 export interface VerifyOutcome {
@@ -99,6 +100,48 @@ export class RunSession extends EventEmitter<RunSessionEvents> {
   }
 
   get stderr(): string { return this.stderrText; }
+
+  /** Callers of dumpMaps() waiting for their answer, oldest first; undefined until the first call. */
+  private mapsWaiters?: ((answer: MapsEvent | Error) => void)[];
+
+  /**
+   * Asks the running loader for a snapshot of the object's maps (its `maps` command, see
+   * loader/README.md). Answers come in the order asked, so each call takes the oldest pending
+   * answer; a call that timed out still consumes its own answer when it comes.
+   */
+  dumpMaps(options: { maxEntries?: number; btf?: boolean; timeoutMs?: number } = {}): Promise<MapsEvent> {
+    if (this.stopping) return Promise.reject(new TargetError('the run is stopping; its maps are gone', 'RUN_STOPPED'));
+    if (!this.mapsWaiters) {
+      const waiters: ((answer: MapsEvent | Error) => void)[] = [];
+      this.mapsWaiters = waiters;
+      this.on('event', (event) => {
+        if (event.event === 'maps') waiters.shift()?.(event as unknown as MapsEvent);
+        else if (event.event === 'command-error' && String(event.command).startsWith('maps')) {
+          waiters.shift()?.(new TargetError(`the loader refused "${String(event.command)}": ${String(event.reason)}`, 'MAPS_COMMAND'));
+        }
+      });
+      void this.exited.then(() => {
+        for (const waiter of waiters.splice(0)) waiter(new TargetError('the loader exited before dumping its maps', 'LOADER_EXITED'));
+      });
+    }
+    const command = `maps${options.maxEntries === undefined ? '' : ` ${Math.max(0, Math.floor(options.maxEntries))}`}${options.btf ? ' btf' : ''}\n`;
+    return new Promise<MapsEvent>((resolve, reject) => {
+      let settled = false;
+      const timer = setTimeout(() => {
+        settled = true;
+        reject(new TargetError(`the loader did not answer "maps" within ${options.timeoutMs ?? 10_000} ms`, 'TIMEOUT'));
+      }, options.timeoutMs ?? 10_000);
+      timer.unref();
+      this.mapsWaiters!.push((answer) => {
+        clearTimeout(timer);
+        if (settled) return;
+        settled = true;
+        if (answer instanceof Error) reject(answer);
+        else resolve(answer);
+      });
+      this.process.stdin.write(command);
+    });
+  }
 
   /**
    * Detaches: closing stdin is the loader's signal to detach and exit. If it does not exit in
