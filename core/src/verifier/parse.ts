@@ -316,7 +316,7 @@ export class VerifierLogParser {
       if (isStateText(body)) { this.stateText(body, this.resetPending); this.resetPending = false; return; }
     } else if (first === 102 /* f */ && line.startsWith('from ')) {
       const from = FROM_LINE.exec(line);
-      if (from) { this.branchSwitch(Number(from[1]), Number(from[2]), from[4]); return; }
+      if (from) { this.branchSwitch(Number(from[1]), from[4]); return; }
     } else if (first === 112 /* p */ && line.startsWith('processed ')) {
       this.processedLine(line);
       return;
@@ -505,7 +505,7 @@ export class VerifierLogParser {
     this.resetPending = false;
   }
 
-  private branchSwitch(from: number, to: number, body: string): void {
+  private branchSwitch(from: number, body: string): void {
     this.settlePrevious();
     this.detailed = true;
     // Level 2 keeps the whole log, so the last printed source line is still the kernel's
@@ -517,7 +517,6 @@ export class VerifierLogParser {
     this.ring = cut >= 0 ? this.ring.slice(0, cut + 1) : [];
     this.pendingBranchFrom = from;
     if (body === 'safe' || body === '') { this.resetPending = true; return; }
-    void to;
     this.stateText(body, true);
     this.resetPending = true;
   }
