@@ -4,10 +4,17 @@
 # root and, with --users, creates test accounts). Prints the DIR when ready.
 #   start-sshd-host.sh PORT DIR [--users]
 #   --users: bpfdevsudo (passwordless sudo) and bpfdevnosudo (no sudo); removed by stop-sshd-host.sh
+# Environment (used by start-netns-host.sh):
+#   LISTEN=ADDR         listen there instead of 127.0.0.1
+#   NETNS=NAME          run sshd inside that network namespace, with tracefs/debugfs/bpffs mounted in it
+#   CLIENT_ALIVE=SECS   sshd drops a client that has not answered 3 keepalives SECS apart (default: never)
 set -euo pipefail
 PORT=${1:?port}
 DIR=${2:?dir}
 USERS=${3:-}
+LISTEN=${LISTEN:-127.0.0.1}
+NETNS=${NETNS:-}
+CLIENT_ALIVE=${CLIENT_ALIVE:-0}
 SSHD=/usr/sbin/sshd
 [ -x $SSHD ] || { echo "start-sshd-host: $SSHD missing (apt-get install openssh-server)" >&2; exit 1; }
 
@@ -32,7 +39,7 @@ fi
 
 cat > "$DIR/sshd_config" <<CONF
 Port $PORT
-ListenAddress 127.0.0.1
+ListenAddress $LISTEN
 HostKey $DIR/host_key
 PidFile $DIR/sshd.pid
 AuthorizedKeysFile $DIR/authorized_keys/%u
@@ -43,30 +50,33 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 UsePAM no
 PrintMotd no
-ClientAliveInterval 0
+ClientAliveInterval $CLIENT_ALIVE
+ClientAliveCountMax 3
 Subsystem sftp /usr/lib/openssh/sftp-server
 LogLevel VERBOSE
 CONF
 $SSHD -t -f "$DIR/sshd_config"
 
-echo "[127.0.0.1]:$PORT $(cut -d' ' -f1,2 "$DIR/host_key.pub")" > "$DIR/known_hosts"
+# known_hosts names port 22 as the bare address, any other port as [address]:port.
+if [ "$PORT" = 22 ]; then known_name=$LISTEN; else known_name="[$LISTEN]:$PORT"; fi
+echo "$known_name $(cut -d' ' -f1,2 "$DIR/host_key.pub")" > "$DIR/known_hosts"
 cat > "$DIR/ssh_config" <<CONF
 Host bpfdev-test
-  HostName 127.0.0.1
+  HostName $LISTEN
   Port $PORT
   User root
   IdentityFile $DIR/client_key
   IdentitiesOnly yes
   UserKnownHostsFile $DIR/known_hosts
 Host bpfdev-test-sudo
-  HostName 127.0.0.1
+  HostName $LISTEN
   Port $PORT
   User bpfdevsudo
   IdentityFile $DIR/client_key
   IdentitiesOnly yes
   UserKnownHostsFile $DIR/known_hosts
 Host bpfdev-test-nosudo
-  HostName 127.0.0.1
+  HostName $LISTEN
   Port $PORT
   User bpfdevnosudo
   IdentityFile $DIR/client_key
@@ -75,7 +85,17 @@ Host bpfdev-test-nosudo
 CONF
 
 # -D: stay in the foreground as our child, -e: log to stderr (captured in sshd.log).
-setsid $SSHD -D -e -f "$DIR/sshd_config" >"$DIR/sshd.log" 2>&1 </dev/null &
+if [ -n "$NETNS" ]; then
+  # 'ip netns exec' gives the command its own mount namespace with a fresh /sys: the loader
+  # needs tracefs and bpffs there. tracefs is the kernel's one buffer; this bpffs is a new instance.
+  setsid ip netns exec "$NETNS" sh -c '
+    mount -t tracefs nodev /sys/kernel/tracing
+    mount -t debugfs nodev /sys/kernel/debug 2>/dev/null
+    mount -t bpf bpf /sys/fs/bpf
+    exec "$@"' sshd-in-netns $SSHD -D -e -f "$DIR/sshd_config" >"$DIR/sshd.log" 2>&1 </dev/null &
+else
+  setsid $SSHD -D -e -f "$DIR/sshd_config" >"$DIR/sshd.log" 2>&1 </dev/null &
+fi
 echo $! > "$DIR/sshd.child.pid"
 for _ in $(seq 1 100); do
   if ssh -F "$DIR/ssh_config" -o BatchMode=yes -o StrictHostKeyChecking=yes bpfdev-test true 2>/dev/null; then
@@ -84,6 +104,6 @@ for _ in $(seq 1 100); do
   fi
   sleep 0.05
 done
-echo "start-sshd-host: sshd did not answer on 127.0.0.1:$PORT; its log:" >&2
+echo "start-sshd-host: sshd did not answer on $LISTEN:$PORT; its log:" >&2
 tail -5 "$DIR/sshd.log" >&2
 exit 1
