@@ -9,7 +9,8 @@
  *
  * Loading goes through our loader (`loader/out/bpfdev-loader verify`, or $BPFDEV_LOADER) when
  * it exists: it asks for log level 1 plus statistics on rejection and statistics only on
- * success. Without it, `bpftool prog load` is used (level 1 on rejection, and `-d` for level 2).
+ * success. Without it (or with BPFDEV_LOADER=bpftool), `bpftool prog load` is used (level 1 on
+ * rejection, and `-d` for level 2).
  *
  *   node scripts/capture-verifier-logs.mjs [--out DIR] [--only a,b] [--json] [--no-level2]
  *
@@ -101,7 +102,9 @@ export function compileProgram(entry, workDir) {
   return { object, command: `clang ${compileFlags('$TMP').join(' ')} -c ${entry.file} -o $TMP/${entry.name}.o` };
 }
 
+/** Our loader, or null for bpftool; `BPFDEV_LOADER=bpftool` forces bpftool (to test that path). */
 export function findLoader() {
+  if (process.env.BPFDEV_LOADER === 'bpftool') return null;
   const candidates = [process.env.BPFDEV_LOADER, path.join(repoRoot, 'loader', 'out', 'bpfdev-loader')];
   return candidates.find((candidate) => candidate && fs.existsSync(candidate)) ?? null;
 }
@@ -136,7 +139,9 @@ function loadWithBpftool(object, level2, prefix) {
 /** Loads one object and returns the verifier's log; `level2` asks for the full trace. */
 export function captureLog(entry, object, { level2 = false, loader = findLoader() } = {}) {
   const prefix = entry.loadAs === 'cap_bpf' ? CAP_BPF_ONLY : [];
-  const outcome = loader ? loadWithLoader(loader, object, level2, prefix) : loadWithBpftool(object, level2, prefix);
+  let outcome = loader ? loadWithLoader(loader, object, level2, prefix) : loadWithBpftool(object, level2, prefix);
+  // bpftool prints no log for an accepted program unless asked for everything (-d: level 1|2|4).
+  if (!loader && outcome.verdict === 'ok' && !outcome.log) outcome = loadWithBpftool(object, true, prefix);
   return { ...outcome, tool: loader ? 'bpfdev-loader' : 'bpftool' };
 }
 

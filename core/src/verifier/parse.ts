@@ -139,6 +139,7 @@ const NOISE: RegExp[] = [
   /^(?:caller|callee|returning from callee):$/,
   /^to caller at \d+:$/,
   /^Func#\d+ \(.*\) is (?:global|static) and assumed valid\.$/,
+  /^Func#\d+ \(.*\) is safe for any args that match its prototype$/,
   /^arg#\d+ reference type\('.*'\) size cannot be determined: -?\d+$/,
   /^-- (?:BEGIN|END) PROG LOAD LOG --$/,
   /^libbpf: /,
