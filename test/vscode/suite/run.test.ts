@@ -17,6 +17,35 @@ async function loadedPrograms(): Promise<{ id: number; name?: string }[]> {
   return JSON.parse(stdout) as { id: number; name?: string }[];
 }
 
+/** "pid 12 (cat)" for each process holding trace_pipe open, the way the loader finds them. */
+function tracePipeReaders(): string[] {
+  const readers: string[] = [];
+  for (const pid of fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    let fds: string[];
+    try {
+      fds = fs.readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue; // exited, or not ours to look at
+    }
+    const holds = fds.some((fd) => {
+      try {
+        return fs.readlinkSync(`/proc/${pid}/fd/${fd}`).endsWith('tracing/trace_pipe');
+      } catch {
+        return false;
+      }
+    });
+    if (!holds) continue;
+    let command = '?';
+    try {
+      command = fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    } catch {
+      // exited since: keep the pid
+    }
+    readers.push(`pid ${pid} (${command})`);
+  }
+  return readers;
+}
+
 suite('Run on Target', () => {
   let api: BpfdevTestApi;
   suiteSetup(async () => { api = await activateExtension(); });
@@ -26,6 +55,11 @@ suite('Run on Target', () => {
   });
 
   test('runs hello.bpf.c, streams its trace line, and stop detaches it', async () => {
+    // The kernel lets one process at a time read trace_pipe: with another reader, the run
+    // attaches but no line can reach the extension, and waiting would only end in a timeout.
+    const readers = tracePipeReaders();
+    assert.deepEqual(readers, [], `trace_pipe is already being read by ${readers.join(', ')}; stop it and run again`);
+
     const document = await vscode.workspace.openTextDocument(workspaceFile('hello.bpf.c'));
     await vscode.window.showTextDocument(document);
 
@@ -43,17 +77,8 @@ suite('Run on Target', () => {
     assert.ok((await loadedPrograms()).some((program) => program.id === ours.progId && program.name === FIXTURE_PROGRAM),
       `bpftool prog show lists ${FIXTURE_PROGRAM} as id ${ours.progId} while it runs`);
 
-    // trace_pipe hands each line to one reader only, and other tools on the machine may be
-    // reading it too: keep opening files until one of our lines reaches the extension.
-    const trigger = workspaceFile(`trigger-${process.pid}.txt`).fsPath;
-    const openFile = () => fs.writeFileSync(trigger, 'opened by the VS Code test\n');
-    openFile();
-    const retrigger = setInterval(openFile, 500);
-    try {
-      console.log(`    ${(await ourLine).trim()}`);
-    } finally {
-      clearInterval(retrigger);
-    }
+    fs.writeFileSync(workspaceFile(`trigger-${process.pid}.txt`).fsPath, 'opened by the VS Code test\n');
+    console.log(`    ${(await ourLine).trim()}`);
     await screenshot('trace-view', { waitFor: 'text=bpfdev-hello-fixture' });
 
     await vscode.commands.executeCommand('bpfdev.stop');

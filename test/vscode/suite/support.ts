@@ -85,12 +85,20 @@ export function waitForEvent<T>(
   expectation: string, timeoutMs: number,
 ): Promise<T> {
   return new Promise((resolve, reject) => {
-    let subscription: vscode.Disposable | undefined;
     let done = false;
-    const settle = (action: () => void) => { done = true; clearTimeout(timer); subscription?.dispose(); action(); };
-    const timer = setTimeout(() => settle(() => reject(new Error(`no ${expectation} within ${timeoutMs / 1000}s`))), timeoutMs);
-    subscription = subscribe((value) => { if (!done && accept(value)) settle(() => resolve(value)); });
-    if (done) subscription.dispose();
+    const timer = setTimeout(() => {
+      done = true;
+      subscription.dispose();
+      reject(new Error(`no ${expectation} within ${timeoutMs / 1000}s`));
+    }, timeoutMs);
+    const subscription = subscribe((value) => {
+      if (done || !accept(value)) return;
+      done = true;
+      clearTimeout(timer);
+      // Disposed after this delivery returns: the emitter may still be iterating its listeners.
+      queueMicrotask(() => subscription.dispose());
+      resolve(value);
+    });
   });
 }
 
