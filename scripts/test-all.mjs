@@ -1,4 +1,4 @@
-// Runs every test tier in order (unit → kernel → ssh → VS Code), prints each tier's counts and
+// Runs every test tier in order (unit → kernel → ssh → vm → VS Code), prints each tier's counts and
 // a final `N passed, N failed` line. Under CI (CI=true) a skipped test or an empty tier fails
 // the run: a tier that silently runs nothing must not look green.
 import { spawnSync } from 'node:child_process';
@@ -50,6 +50,9 @@ const tiers = [
   // Kernel tests share one trace buffer and attach real programs: one file at a time.
   ['kernel', () => nodeTestTier('kernel', 'out/test/kernel', ['--test-concurrency=1'])],
   ['ssh', () => nodeTestTier('ssh', 'out/test/ssh', ['--test-concurrency=1'])],
+  // Debian kernels in QEMU (kprobe, fentry): one VM at a time. Outside CI its tests skip, with
+  // the reason, when QEMU or the cached image is missing; in CI they build the image.
+  ['vm', () => nodeTestTier('vm', 'out/test/vm', ['--test-concurrency=1'])],
   ['vscode', vscodeTier],
 ].filter(([name]) => only.length === 0 || only.includes(name));
 
@@ -57,6 +60,7 @@ const results = [];
 for (const [name, run] of tiers) {
   // The ssh tier joins once it has tests (remote hosts, issue #5).
   if (name === 'ssh' && testFiles('out/test/ssh').length === 0) continue;
+  if (name === 'vm' && !inCI && testFiles('out/test/vm').length === 0) continue;
   console.log(`\n===== tier: ${name} =====`);
   const started = Date.now();
   const result = run();

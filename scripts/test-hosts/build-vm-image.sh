@@ -4,7 +4,7 @@
 #     an uncompressed initramfs: the whole root fs lives in guest RAM, so every boot is pristine
 #   - stock Debian kernels (bookworm 6.1, bullseye 5.10, trixie 6.12) with only their virtio
 #     modules, each fetched through a private apt configuration (the system's apt is not touched)
-#   build-vm-image.sh [OUT=${BPFDEV_VM_CACHE:-/var/cache/bpfdev-vm}] [SUITES="bookworm"]
+#   build-vm-image.sh [OUT=${BPFDEV_VM_CACHE:-/var/cache/bpfdev-vm}] [SUITES="bookworm bullseye trixie"]
 # Results in OUT, per suite: vmlinux-SUITE (uncompressed ELF), initrd-SUITE.img, kver-SUITE and
 # image-SUITE.ready (written last: its presence means the rest is complete). Shared:
 # client_ed25519 (key for root, bpfdevsudo, bpfdevnosudo) and host_ed25519.pub (the guest's host
@@ -15,7 +15,7 @@
 # Concurrent runs serialise on OUT/.build.lock. Root only (debootstrap, chroot).
 set -euo pipefail
 OUT=${1:-${BPFDEV_VM_CACHE:-/var/cache/bpfdev-vm}}
-SUITES=${2:-bookworm}
+SUITES=${2:-bookworm bullseye trixie}
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
 SECURITY_MIRROR=${SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
