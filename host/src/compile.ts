@@ -1,6 +1,8 @@
 /**
  * Compiles a BPF C file for a target with the local clang: the target's vmlinux.h and our
- * bpf-headers on the include path, the target's arch for the PT_REGS macros.
+ * bpf-headers on the include path, the target's arch for the PT_REGS macros. Programs whose
+ * preamble is vmlinux.h + our headers compile against a precompiled header (pch.ts): the
+ * first compile for a target builds it alongside, later ones take ~0.07 s instead of ~0.6 s.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -10,12 +12,33 @@ import { LocalTarget } from './local-target';
 import { bpfTargetArch, Target, TargetError } from './target';
 import { bpfHeadersDir, cacheDir } from './paths';
 import { KernelBuild, vmlinuxIncludeDir } from './vmlinux';
+import { discardPch, precompilablePreamble, precompiledHeader } from './pch';
 
 export interface CompileOptions {
   clang?: string;
   extraFlags?: string[];
   /** Where to write the object; defaults to a per-source directory in the cache. */
   outputPath?: string;
+  /**
+   * `auto` (default): use the target's PCH when it is ready, else compile without one and build
+   * it meanwhile for the next compile. `wait`: build the PCH first when missing (benchmarks,
+   * tests). `off`: never.
+   */
+  precompiledHeader?: 'auto' | 'wait' | 'off';
+  /** The file's text, when the caller has read it already. */
+  sourceText?: string;
+}
+
+export interface PchUsage {
+  used: boolean;
+  /**
+   * `used`; `building` (not ready yet: compiled without); `not-applicable` (the preamble is not
+   * vmlinux.h + our headers, or a header next to the source shadows ours); `failed` (clang
+   * could not build it for these inputs); `rejected` (clang refused the PCH: compiled again
+   * without); `off`.
+   */
+  state: 'used' | 'building' | 'not-applicable' | 'failed' | 'rejected' | 'off';
+  path?: string;
 }
 
 export interface CompileResult {
@@ -26,6 +49,7 @@ export interface CompileResult {
   output: string;
   build: KernelBuild;
   durationMs: number;
+  pch: PchUsage;
 }
 
 const localHost = new LocalTarget();
@@ -52,19 +76,65 @@ export async function compileForTarget(sourcePath: string, target: Target, optio
   const objectPath = options.outputPath
     ?? path.join(cacheDir('objects', build.key), `${path.basename(source, '.c')}-${createHash('sha256').update(source).digest('hex').slice(0, 8)}.o`);
   const clang = options.clang ?? 'clang';
-  const argv = [clang, ...compileFlags(arch, vmlinuxDir, options.extraFlags), '-c', source, '-o', objectPath];
-  let result;
-  try {
-    result = await localHost.exec(argv, { timeoutMs: 120_000 });
-  } catch (error) {
-    throw new TargetError(`cannot run ${clang}: ${(error as Error).message}`, 'NO_CLANG',
-      'install clang (Debian: apt-get install clang llvm) or set bpfdev.clangPath');
+  const flags = compileFlags(arch, vmlinuxDir, options.extraFlags);
+  const plain = [clang, ...flags, '-c', source, '-o', objectPath];
+
+  const pch = await choosePch(source, clang, flags, vmlinuxDir, build, options);
+  let pchUsage: PchUsage = { used: false, state: pch.state };
+  let result = pch.path ? await runClang([clang, ...flags, '-include-pch', pch.path, '-c', source, '-o', objectPath], clang) : undefined;
+  if (result && pch.path && result.code !== 0 && isPchProblem(result.stderr, pch.path)) {
+    // Corrupt, or an input changed under it: this compile goes without, the next one rebuilds it.
+    discardPch(pch.path);
+    result = undefined;
+    pchUsage = { used: false, state: 'rejected', path: pch.path };
+  } else if (result && pch.path) {
+    pchUsage = { used: true, state: 'used', path: pch.path };
   }
-  const diagnostics = parseClangDiagnostics(result.stderr);
+  result ??= await runClang(plain, clang);
+
+  // The preamble's own warnings were printed when the PCH was built; a plain compile prints them each time.
+  const stderr = pchUsage.used && pch.buildOutput ? pch.buildOutput + result.stderr : result.stderr;
+  const diagnostics = parseClangDiagnostics(stderr);
   const ok = result.code === 0;
   if (!ok && !diagnostics.some((d) => d.severity === 'error')) {
     // clang failed without a located error (crash, bad flag): still report it at the file.
     diagnostics.push({ file: source, line: 1, column: 1, severity: 'error', message: result.stderr.trim() || `clang exited with ${result.code}`, notes: [] });
   }
-  return { ok, objectPath, diagnostics, output: result.stderr, build, durationMs: performance.now() - started };
+  return { ok, objectPath, diagnostics, output: stderr, build, durationMs: performance.now() - started, pch: pchUsage };
+}
+
+async function runClang(argv: string[], clang: string) {
+  try {
+    return await localHost.exec(argv, { timeoutMs: 120_000 });
+  } catch (error) {
+    throw new TargetError(`cannot run ${clang}: ${(error as Error).message}`, 'NO_CLANG',
+      'install clang (Debian: apt-get install clang llvm) or set bpfdev.clangPath');
+  }
+}
+
+async function choosePch(source: string, clang: string, flags: string[], vmlinuxDir: string, build: KernelBuild, options: CompileOptions):
+  Promise<{ state: PchUsage['state']; path?: string; buildOutput?: string }> {
+  const mode = options.precompiledHeader ?? 'auto';
+  if (mode === 'off') return { state: 'off' };
+  const text = options.sourceText ?? fs.readFileSync(source, 'utf8');
+  const preamble = precompilablePreamble(text);
+  // `#include "x"` looks next to the source first: a vmlinux.h there is not the one in the PCH.
+  if (!preamble || preamble.quoted.some((header) => fs.existsSync(path.join(path.dirname(source), header)))) return { state: 'not-applicable' };
+  const inputs = {
+    clang, flags, preamble, vmlinuxHeader: path.join(vmlinuxDir, 'vmlinux.h'), headersDir: bpfHeadersDir(), dir: cacheDir('targets', build.key, 'pch'),
+  };
+  try {
+    let found = await precompiledHeader(inputs);
+    if (found.state === 'building' && mode === 'wait' && await found.built) found = await precompiledHeader(inputs);
+    if (found.state === 'ready') return { state: 'used', path: found.path, buildOutput: found.buildOutput };
+    return { state: found.state };
+  } catch {
+    // A PCH is only an optimisation: any trouble with the cache means a plain compile.
+    return { state: 'not-applicable' };
+  }
+}
+
+/** clang's complaints about the PCH itself, as opposed to errors in the program. */
+function isPchProblem(stderr: string, pchPath: string): boolean {
+  return stderr.includes(pchPath) || /precompiled header|PCH file|AST file|module file/i.test(stderr);
 }

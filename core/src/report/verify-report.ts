@@ -5,8 +5,8 @@
  */
 import type { SourceDiagnostic } from '../clang/diagnostics';
 import type { LoaderErrorEvent, ProgramEvent, ProgramVerdict } from '../loader/events';
-import { parseVerifierLog } from '../verifier/parse';
-import { explainVerifierError } from '../verifier/explain';
+import { parseVerifierLog, VerifierReport } from '../verifier/parse';
+import { explainVerifierError, QuickFix } from '../verifier/explain';
 import { baseName, codeRangeOfLine, lineOfSection, lineOfSourceText } from './source-map';
 
 export type ReportSeverity = 'error' | 'warning' | 'info' | 'hint';
@@ -55,6 +55,23 @@ export interface VerifyInputs {
   clangDiagnostics: SourceDiagnostic[];
   programs: ProgramEvent[];
   loaderError?: LoaderErrorEvent;
+  /**
+   * Logs parsed ahead of time, index-aligned with `programs` (the host parses big logs in slices
+   * so the server keeps answering); a missing entry is parsed here.
+   */
+  parsedLogs?: (VerifierReport | undefined)[];
+  /** Names close to a missing attach target, by program name ("did you mean"). */
+  attachSuggestions?: Record<string, string[]>;
+}
+
+/** What a verifier diagnostic carries in `data` for quick fixes (server/src/features/verifier-actions.ts). */
+export interface VerifierDiagnosticData {
+  program: string;
+  section: string;
+  kind: string;
+  fix?: QuickFix;
+  /** The failing instruction as the kernel printed it. */
+  register?: string;
 }
 
 export function buildVerifyReport(inputs: VerifyInputs): VerifyReport {
@@ -75,13 +92,12 @@ export function buildVerifyReport(inputs: VerifyInputs): VerifyReport {
     });
   }
 
-  const programs = inputs.programs.map((program) => programReport(program, inputs, diagnostics));
+  const programs = inputs.programs.map((program, index) => programReport(program, inputs.parsedLogs?.[index] ?? parseVerifierLog(program.log ?? ''), inputs, diagnostics));
   return { file: inputs.file, compiled: inputs.compiled, diagnostics, programs };
 }
 
-function programReport(program: ProgramEvent, inputs: VerifyInputs, diagnostics: ReportDiagnostic[]): ReportProgram {
+function programReport(program: ProgramEvent, parsed: VerifierReport, inputs: VerifyInputs, diagnostics: ReportDiagnostic[]): ReportProgram {
   const sectionLine = lineOfSection(inputs.sourceText, program.section);
-  const parsed = parseVerifierLog(program.log ?? '');
   const stackDepth = parseStackDepth(program.stackDepth) ?? (parsed.stats.stackDepth ? parsed.stats.stackDepth.reduce((sum, depth) => sum + depth, 0) : null);
   const insnsProcessed = program.insnsProcessed ?? parsed.stats.insnsProcessed ?? null;
   const summary: ReportProgram = {
@@ -97,12 +113,15 @@ function programReport(program: ProgramEvent, inputs: VerifyInputs, diagnostics:
         message: `${program.name}: accepted by the verifier (${insnsProcessed ?? '?'} insns processed, stack ${stackDepth ?? '?'} bytes)`,
       });
       break;
-    case 'attach-target-missing':
+    case 'attach-target-missing': {
+      const suggestions = inputs.attachSuggestions?.[program.name] ?? [];
       diagnostics.push({
         ...atSection, severity: 'error', source: 'attach', kind: 'attach-target-missing',
-        message: `${program.name}: the attach target of SEC("${program.section}") does not exist in this kernel${program.attachTo ? ` (${program.attachTo})` : ''}. ${lastMeaningfulLine(program.libbpfLog) ?? ''}`.trim(),
+        message: attachTargetMessage(program, suggestions),
+        data: { program: program.name, section: program.section, kind: 'attach-target-missing', ...(program.attachTo ? { attachTo: program.attachTo } : {}), suggestions },
       });
       break;
+    }
     case 'not-loaded':
       diagnostics.push({
         ...atSection, severity: 'error', source: 'loader', kind: 'not-loaded',
@@ -115,10 +134,15 @@ function programReport(program: ProgramEvent, inputs: VerifyInputs, diagnostics:
       const range = codeRangeOfLine(inputs.sourceText, located);
       diagnostics.push({
         file: inputs.file, line: located, ...range, severity: 'error', source: 'verifier', kind: parsed.kind,
-        message: parsed.message || lastMeaningfulLine(program.log) || `rejected (${program.errnoName ?? program.errno})`,
+        // An empty log means the kernel refused the program before verifying it; the loader says why.
+        message: parsed.message || (program.log?.trim() ? lastMeaningfulLine(program.log) : program.reason) || `rejected (${program.errnoName ?? program.errno})`,
         ...(explanation ? { explanation: explanation.explanation, docsLink: explanation.docsLink } : {}),
         related: relatedInformation(parsed, inputs, located),
-        data: { program: program.name, kind: parsed.kind, fix: explanation?.fix, register: parsed.failingInstruction?.text },
+        data: {
+          program: program.name, section: program.section, kind: parsed.kind,
+          ...(explanation?.fix ? { fix: explanation.fix } : {}),
+          ...(parsed.failingInstruction?.text ? { register: parsed.failingInstruction.text } : {}),
+        } satisfies VerifierDiagnosticData,
       });
       break;
     }
@@ -149,6 +173,17 @@ function parseStackDepth(text: string | null | undefined): number | null {
   // "16+0+8": one number per subprogram; the deepest call chain is bounded by the sum.
   const parts = text.split('+').map(Number).filter((value) => Number.isFinite(value));
   return parts.length ? parts.reduce((sum, value) => sum + value, 0) : null;
+}
+
+/** Which kind of target is missing, by section prefix: functions (BTF FUNC), BTF tracepoints, or LSM hooks. */
+function attachTargetMessage(program: ProgramEvent, suggestions: string[]): string {
+  const prefix = program.section.split('/')[0].replace(/\.s$/, '');
+  const what = prefix === 'tp_btf' || prefix === 'raw_tp' || prefix === 'raw_tracepoint' || prefix === 'tp' || prefix === 'tracepoint'
+    ? 'tracepoint' : prefix === 'lsm' ? 'LSM hook' : 'kernel function';
+  const target = program.attachTo ?? program.section;
+  const didYouMean = suggestions.length ? ` Did you mean ${suggestions.map((name) => `'${name}'`).join(', ')}?` : '';
+  return `${program.name}: the ${what} '${target}' that SEC("${program.section}") attaches to does not exist in this kernel` +
+    ` (${program.errnoName ?? 'not found'}): it may be misspelt, inlined, renamed or absent in this kernel version.${didYouMean}`;
 }
 
 function lastMeaningfulLine(text: string | undefined): string | undefined {

@@ -24,8 +24,10 @@ export interface FixEdits {
 export interface FixContext {
   /** 1-based line of the diagnostic, used when the fix names none. */
   line?: number;
-  /** The program's SEC() name: decides what a bail-out `return` returns (XDP_PASS for XDP...). */
+  /** The program's SEC() name: decides what a bail-out `return` in the program's function returns (XDP_PASS for XDP...). */
   section?: string;
+  /** The program's (function's) name, to tell its function from the subprograms it calls. */
+  program?: string;
 }
 
 export function computeFixEdits(sourceText: string, fix: QuickFix, context: FixContext = {}): FixEdits | undefined {
@@ -45,6 +47,19 @@ export function computeFixEdits(sourceText: string, fix: QuickFix, context: FixC
   } catch {
     return undefined; // Unexpected source shapes mean no fix, never a crash in the server.
   }
+}
+
+/** Applies non-overlapping edits (as an editor would) and returns the new text. */
+export function applyTextEdits(text: string, edits: TextEdit[]): string {
+  const lineStarts = [0];
+  for (let index = 0; index < text.length; index++) if (text.charCodeAt(index) === 10) lineStarts.push(index + 1);
+  const offset = (position: Position) => Math.min(text.length, (lineStarts[position.line] ?? text.length) + position.character);
+  // Back to front, so earlier offsets stay valid; equal starts keep their given order.
+  const ordered = edits.map((edit, order) => ({ edit, order, start: offset(edit.range.start), end: offset(edit.range.end) }))
+    .sort((a, b) => b.start - a.start || b.order - a.order);
+  let result = text;
+  for (const { edit, start, end } of ordered) result = result.slice(0, start) + edit.newText + result.slice(end);
+  return result;
 }
 
 // ---- the fixes ---------------------------------------------------------------------------------
@@ -88,23 +103,25 @@ function probeRead(source: SourceModel, fix: Fix<'use-probe-read'>, line: number
   const indent = source.indentOf(line);
   const helper = fix.helper;
   const title = `Read ${expression} with ${helper}()`;
+  const comment = source.trailingComment(line);
 
   // `T name = <deref>;` → `T name;` + the read into it.
   const statement = code.trim();
   const declaration = new RegExp(`^((?:(?:const|volatile|unsigned|signed|struct|union|enum)\\s+)*${IDENT})((?:\\s*\\*)+\\s*|\\s+)(${IDENT})\\s*=\\s*`).exec(statement);
   const initializer = declaration ? statement.slice(declaration[0].length) : undefined;
   if (declaration && initializer === `${expression};` && !/^(?:return|goto)$/.test(declaration[1])) {
-    const type = (declaration[1] + declaration[2].replace(/\s+/g, '')).replace(/^const\s+/, '');
+    const type = declaration[1].replace(/^const\s+/, '');
     const name = declaration[3];
+    const stars = declaration[2].replace(/\s+/g, '');
     return {
       title, preferred: true,
-      edits: [source.replaceLine(line, [`${indent}${type} ${name};`, `${indent}${helper}(&${name}, sizeof(${name}), ${address});`])],
+      edits: [source.replaceLine(line, [`${indent}${type} ${stars}${name};${comment}`, `${indent}${helper}(&${name}, sizeof(${name}), ${address});`])],
     };
   }
   // `name = <deref>;` → the read into it.
   const assignment = new RegExp(`^(${IDENT}(?:\\.${IDENT})*)\\s*=\\s*`).exec(statement);
   if (assignment && statement.slice(assignment[0].length) === `${expression};`) {
-    return { title, preferred: true, edits: [source.replaceLine(line, [`${indent}${helper}(&${assignment[1]}, sizeof(${assignment[1]}), ${address});`])] };
+    return { title, preferred: true, edits: [source.replaceLine(line, [`${indent}${helper}(&${assignment[1]}, sizeof(${assignment[1]}), ${address});${comment}`])] };
   }
   // Anywhere else in an expression: read into a new local first and use that.
   const local = source.freshName(`${pointer}_value`);
@@ -135,9 +152,7 @@ function boundsCheck(source: SourceModel, fix: Fix<'add-bounds-check'>, line: nu
     case 'index':
     case 'map-value': {
       if (fix.upperBound === undefined) return undefined;
-      const condition = fix.lowerBound !== undefined ? `${variable} < ${fix.lowerBound} || ${variable} >= ${fix.upperBound}` : `${variable} >= ${fix.upperBound}`;
-      lines = [`${indent}if (${condition})`, `${indent}${unit}${bail}`];
-      break;
+      return indexCheck(source, fix, variable, fix.upperBound, line, bail);
     }
     case 'packet': {
       const end = dataEndExpression(source, fn, line);
@@ -153,6 +168,33 @@ function boundsCheck(source: SourceModel, fix: Fix<'add-bounds-check'>, line: nu
     }
   }
   return { title: fix.title, preferred: true, edits: [source.insertLinesBefore(line, lines)] };
+}
+
+/**
+ * A check right before the access is not enough on its own: clang compares a zero-extended copy
+ * of a 32-bit index and indexes with another, and the verifier cannot tell that both are the same
+ * value. So the index goes through one 64-bit local, pinned in a register by an empty asm, and
+ * both the check and the access use it. One unsigned comparison also rejects negative indexes,
+ * which become huge when converted.
+ */
+function indexCheck(source: SourceModel, fix: Fix<'add-bounds-check'>, variable: string, upperBound: number, line: number, bail: string): FixEdits | undefined {
+  const code = source.codeLine(line);
+  const subscript = new RegExp(`\\[\\s*${variable}\\s*\\]`, 'g');
+  const uses = [...code.matchAll(subscript)];
+  if (uses.length === 0) return undefined;
+  const indent = source.indentOf(line);
+  const index = source.freshName(`${variable}_index`);
+  const pin = /\bbpf_helpers\.h\b/.test(source.text) ? `barrier_var(${index});` : `asm volatile("" : "+r"(${index}));`;
+  const edits: TextEdit[] = [source.insertLinesBefore(line, [
+    `${indent}__u64 ${index} = ${variable};`,
+    `${indent}${pin}`,
+    `${indent}if (${index} >= ${upperBound})`,
+    `${indent}${source.indentUnit}${bail}`,
+  ])];
+  for (const use of uses) {
+    edits.push({ range: { start: { line, character: use.index! }, end: { line, character: use.index! + use[0].length } }, newText: `[${index}]` });
+  }
+  return { title: fix.title, preferred: true, edits };
 }
 
 function gplLicense(source: SourceModel, fix: Fix<'set-gpl-license'>): FixEdits | undefined {
@@ -195,7 +237,7 @@ function percpuScratch(source: SourceModel, fix: Fix<'move-to-percpu-array'>, co
   const unit = source.indentUnit;
   for (const array of chosen) {
     const fn = array.fn;
-    const mapName = source.freshName(`${fn.name}_${array.name}_scratch`, taken);
+    const mapName = source.freshName(`${fn.name}_${array.name}`, taken);
     const keyName = source.freshName(`${array.name}_key`, taken);
     taken.add(mapName).add(keyName);
     const headerLine = source.positionAt(fn.headerStart).line;
@@ -323,7 +365,8 @@ const IDENT = '[A-Za-z_][A-Za-z0-9_]*';
 /** What a bail-out path returns: nothing in a void function, "let it through" for packet programs, else 0. */
 function returnStatement(fn: FunctionInfo, context: FixContext): string {
   if (fn.returnsVoid) return 'return;';
-  const section = (fn.section ?? context.section ?? '').split('/')[0];
+  // A subprogram's return value goes back to its caller, not to the kernel: 0 there.
+  const section = (fn.section ?? (fn.name === context.program ? context.section : undefined) ?? '').split('/')[0];
   if (section === 'xdp' || section.startsWith('xdp.')) return 'return XDP_PASS;';
   // cgroup_skb: 1 lets the packet through; tc: 0 is TC_ACT_OK.
   if (section === 'cgroup_skb') return 'return 1;';
@@ -480,6 +523,13 @@ class SourceModel {
     if (start === undefined) return '';
     const end = this.lineStarts[line + 1] ?? this.mask.length;
     return this.mask.slice(start, end).replace(/\r?\n$/, '');
+  }
+
+  /** A comment after the code of a line, with the space before it (`' // why'`), or ''. */
+  trailingComment(line: number): string {
+    const code = this.codeLine(line).trimEnd();
+    const rest = this.lineText(line).slice(code.length);
+    return /^\s*(?:\/\/|\/\*)/.test(rest) ? ` ${rest.trim()}` : '';
   }
 
   indentOf(line: number): string {
