@@ -17,6 +17,8 @@ import { COMPLETION_TRIGGERS, CompletionFeature } from './features/completion';
 import { HoverFeature } from './features/hover';
 import { SignatureHelpFeature } from './features/signature-help';
 import { AttachPointFeature } from './features/attach-points';
+import { VerifierActionsFeature } from './features/verifier-actions';
+import { CodeLensFeature } from './features/code-lens';
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
@@ -31,9 +33,12 @@ const completion = new CompletionFeature(documents, service, catalogs, latency);
 const hover = new HoverFeature(documents, service, catalogs);
 const signatureHelp = new SignatureHelpFeature(documents, service, catalogs);
 const attachPoints = new AttachPointFeature(documents, service, catalogs, hub);
+const verifierActions = new VerifierActionsFeature(documents, verification);
+const codeLenses = new CodeLensFeature(connection, documents, verification);
 
 connection.onInitialize((params) => {
   settings.setClientCapabilities(params.capabilities);
+  codeLenses.setClientCapabilities(params.capabilities);
   // Start reading the target's catalogs now: the first completion should not pay for it.
   void catalogs.get();
   return {
@@ -43,6 +48,7 @@ connection.onInitialize((params) => {
       hoverProvider: true,
       signatureHelpProvider: { triggerCharacters: ['(', ','] },
       codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, CodeActionKind.RefactorRewrite] },
+      codeLensProvider: { resolveProvider: false },
     },
     serverInfo: { name: 'bpf-language-server', version: '0.1.0' },
   };
@@ -59,7 +65,8 @@ documents.onDidClose(({ document }) => { verification.onClose(document); service
 connection.onCompletion((params) => completion.complete(params));
 connection.onHover((params) => hover.hover(params));
 connection.onSignatureHelp((params) => signatureHelp.signatureHelp(params));
-connection.onCodeAction((params) => attachPoints.codeActions(params));
+connection.onCodeAction((params) => [...attachPoints.codeActions(params), ...verifierActions.codeActions(params)]);
+connection.onCodeLens((params) => codeLenses.codeLenses(params));
 connection.onRequest(VerifyRequest, (params: VerifyParams) => verification.verifyNow(params.uri, documents.get(params.uri)));
 connection.onRequest(StatsRequest, (): StatsResult => {
   const catalog = catalogs.peek();

@@ -130,7 +130,9 @@ function programReport(program: ProgramEvent, parsed: VerifierReport, inputs: Ve
       break;
     case 'rejected': {
       const located = locate(parsed.source, inputs, sectionLine);
-      const explanation = explainVerifierError(parsed);
+      // Refused before verification (no log): the loader's reason says it all, a verifier explanation would mislead.
+      const refusedUnverified = !program.log?.trim() && !!program.reason;
+      const explanation = refusedUnverified ? undefined : explainVerifierError(parsed);
       const range = codeRangeOfLine(inputs.sourceText, located);
       diagnostics.push({
         file: inputs.file, line: located, ...range, severity: 'error', source: 'verifier', kind: parsed.kind,

@@ -49,6 +49,25 @@ export function computeFixEdits(sourceText: string, fix: QuickFix, context: FixC
   }
 }
 
+/**
+ * Renames the attach target in a program's `SEC("prefix/target")`, for "did you mean" on an
+ * attach target the kernel does not have. Every SEC() with exactly that section string changes.
+ */
+export function computeAttachTargetEdits(sourceText: string, section: string, target: string): FixEdits | undefined {
+  const slash = section.indexOf('/');
+  if (slash < 0) return undefined;
+  const replacement = `${section.slice(0, slash + 1)}${target}`;
+  const source = new SourceModel(sourceText);
+  const edits: TextEdit[] = [];
+  const pattern = /\bSEC\s*\(\s*"([^"]*)"\s*\)/g;
+  for (const match of source.maskWithStrings.matchAll(pattern)) {
+    if (match[1] !== section) continue;
+    const start = match.index! + match[0].indexOf('"') + 1;
+    edits.push({ range: { start: source.positionAt(start), end: source.positionAt(start + section.length) }, newText: replacement });
+  }
+  return edits.length ? { title: `Attach to '${target}'`, edits, preferred: false } : undefined;
+}
+
 /** Applies non-overlapping edits (as an editor would) and returns the new text. */
 export function applyTextEdits(text: string, edits: TextEdit[]): string {
   const lineStarts = [0];

@@ -2,7 +2,10 @@
  * Verification on open/save/request: compile for the target, load in its verifier, publish
  * clang and verifier problems as diagnostics at their source lines. One run per document at a
  * time; saves that arrive during a run coalesce into one re-run with the newest text on disk.
+ * The last report per document (and the text it was made from) is kept for the quick fixes
+ * (verifier-actions.ts) and the code lenses (code-lens.ts).
  */
+import * as fs from 'node:fs/promises';
 import { Connection, Diagnostic, DiagnosticSeverity, DiagnosticTag } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { URI } from './uri';
@@ -18,8 +21,16 @@ interface DocumentState {
   rerunRequested: boolean;
 }
 
+export interface VerifiedDocument {
+  report: VerifyReport;
+  /** The file's text the report was made from: quick fixes apply only to that text. */
+  sourceText: string;
+}
+
 export class VerificationFeature {
   private readonly states = new Map<string, DocumentState>();
+  private readonly verified = new Map<string, VerifiedDocument>();
+  private readonly listeners: ((uri: string) => void)[] = [];
 
   constructor(
     private readonly connection: Connection,
@@ -38,6 +49,17 @@ export class VerificationFeature {
 
   onClose(document: TextDocument): void {
     this.states.delete(document.uri);
+    this.verified.delete(document.uri);
+  }
+
+  /** The last completed verification of a document, if it produced a report. */
+  lastVerified(uri: string): VerifiedDocument | undefined {
+    return this.verified.get(uri);
+  }
+
+  /** Called after each verification that produced a report. */
+  onDidVerify(listener: (uri: string) => void): void {
+    this.listeners.push(listener);
   }
 
   verifyNow(uri: string, _document: TextDocument | undefined): Promise<VerifyResult> {
@@ -76,9 +98,13 @@ export class VerificationFeature {
     const settings = await this.settings.get(uri);
     let result: VerifyResult;
     try {
-      const report = await verifyFile(file, this.targets.current(), { clang: settings.clangPath, extraFlags: settings.extraCflags });
+      const sourceText = await fs.readFile(file, 'utf8');
+      const report = await verifyFile(file, this.targets.current(), { clang: settings.clangPath, extraFlags: settings.extraCflags, sourceText });
       const diagnostics = toLspDiagnostics(report, file);
+      // A document closed meanwhile has no state left: keep nothing for it.
+      if (this.states.has(uri)) this.verified.set(uri, { report, sourceText });
       await this.hub.set(uri, 'verifier', diagnostics);
+      for (const listener of this.listeners) listener(uri);
       result = {
         uri,
         compiled: report.compiled,
