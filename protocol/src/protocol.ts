@@ -65,7 +65,18 @@ export interface StatsResult {
   latency: Record<string, { count: number; p50: number; p99: number; max: number }>;
   rssBytes: number;
   heapUsedBytes: number;
-  catalog?: { target: string; kernel: string; source: 'live' | 'cache' | 'snapshot'; buildMs: number; tracepoints: number; kernelFunctions: number };
+  catalog?: {
+    target: string; kernel: string; source: 'live' | 'cache' | 'snapshot';
+    /** From the start of the load (cache read or fetch) until the catalog answered. */
+    buildMs: number;
+    tracepoints: number; kernelFunctions: number;
+    /** What the target can attach (the loader's probe); absent fields were not probed. */
+    capabilities: { kprobes?: boolean; btf?: boolean; fentry?: boolean; fentryReason?: string };
+    /** The libbpf the target's loader is built on. */
+    libbpfVersion?: string;
+    /** Parsing the BTF, done in the background after the load; absent until it ran. */
+    btfLoadMs?: number;
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

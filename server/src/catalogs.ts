@@ -1,15 +1,20 @@
 /**
  * The kernel catalog of the current target, loaded once per target in the background (from the
  * per-build disk cache when possible) and shared by completion, hover and attach diagnostics.
+ * When the target cannot be read, the bundled snapshot stands in, marked as such.
  */
 import { Connection } from 'vscode-languageserver/node';
 import type { KernelCatalogWithProvenance } from '../../core/src/catalog/kernel-catalog';
 import { loadKernelCatalog } from '../../host/src/catalog/fetch';
+import { loadSnapshotCatalog } from '../../host/src/catalog/snapshot';
 import type { TargetProvider } from './targets';
 
 export class CatalogProvider {
   private pending?: Promise<KernelCatalogWithProvenance | undefined>;
   private current?: KernelCatalogWithProvenance;
+  /** Bumped by reset(): a load for a target that is no longer selected must not publish. */
+  private generation = 0;
+  private btfReadyMs?: number;
   private readonly listeners: (() => void)[] = [];
 
   constructor(private readonly connection: Connection, private readonly targets: TargetProvider) {}
@@ -20,7 +25,7 @@ export class CatalogProvider {
   }
 
   get(): Promise<KernelCatalogWithProvenance | undefined> {
-    this.pending ??= this.load();
+    this.pending ??= this.load(this.generation);
     return this.pending;
   }
 
@@ -28,27 +33,63 @@ export class CatalogProvider {
     this.listeners.push(listener);
   }
 
+  /** How long parsing the BTF took once it ran (undefined until then), for `bpfdev/stats`. */
+  btfLoadMs(): number | undefined {
+    return this.btfReadyMs;
+  }
+
   /** The target changed: forget the old kernel's catalog. */
   reset(): void {
+    this.generation++;
     this.pending = undefined;
     this.current = undefined;
+    this.btfReadyMs = undefined;
     void this.get();
   }
 
-  private async load(): Promise<KernelCatalogWithProvenance | undefined> {
+  private async load(generation: number): Promise<KernelCatalogWithProvenance | undefined> {
     const target = this.targets.current();
+    let catalog: KernelCatalogWithProvenance;
     try {
-      const { catalog, timings, errors } = await loadKernelCatalog(target);
+      const loaded = await loadKernelCatalog(target);
+      catalog = loaded.catalog;
+      const { timings } = loaded;
       this.connection.console.info(`catalog of ${target.name} (${catalog.origin.kernel}): ${catalog.tracepoints?.size ?? 0} tracepoints, ` +
-        `${catalog.kallsyms?.size ?? 0} kernel functions, fetched in ${Math.round(timings.fetchMs)} ms${timings.cached ? ' (cache)' : ''}, built in ${Math.round(timings.buildMs)} ms`);
-      for (const error of errors.slice(0, 5)) this.connection.console.warn(`catalog: ${error}`);
-      this.current = catalog;
-      for (const listener of this.listeners) listener();
-      return catalog;
+        `${catalog.kallsyms?.size ?? 0} kernel functions, ${timings.cached ? 'cache read' : 'fetched'} in ${Math.round(timings.fetchMs)} ms, ` +
+        `built in ${Math.round(timings.buildMs)} ms`);
+      for (const error of loaded.errors.slice(0, 5)) this.connection.console.warn(`catalog: ${error}`);
     } catch (error) {
-      this.connection.console.error(`cannot read the kernel catalogs of ${target.name}: ${(error as Error).message}`);
-      this.pending = undefined;
-      return undefined;
+      try {
+        catalog = loadSnapshotCatalog(target.name).catalog;
+        this.connection.console.warn(`cannot read the kernel catalogs of ${target.name} (${(error as Error).message}); ` +
+          `serving the bundled snapshot of ${catalog.origin.kernel}`);
+      } catch (snapshotError) {
+        this.connection.console.error(`cannot read the kernel catalogs of ${target.name}: ${(error as Error).message}; ` +
+          `no bundled snapshot either: ${(snapshotError as Error).message}`);
+        if (generation === this.generation) this.pending = undefined;
+        return undefined;
+      }
     }
+    if (generation !== this.generation) return undefined;
+    this.current = catalog;
+    for (const listener of this.listeners) listener();
+    this.warmBtf(catalog, generation);
+    return catalog;
+  }
+
+  /**
+   * Parses the BTF once the catalog is out, so the first hover or member completion does not
+   * pay ~0.3 s for it. It still blocks the event loop while it runs, but after the load, not in it.
+   */
+  private warmBtf(catalog: KernelCatalogWithProvenance, generation: number): void {
+    const btf = catalog.btf;
+    if (!btf) return;
+    setImmediate(() => {
+      if (generation !== this.generation) return;
+      const started = performance.now();
+      btf.warm();
+      this.btfReadyMs = performance.now() - started;
+      for (const error of btf.errors.slice(0, 3)) this.connection.console.warn(`catalog BTF: ${error}`);
+    });
   }
 }

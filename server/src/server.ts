@@ -44,7 +44,7 @@ connection.onInitialize((params) => {
   return {
     capabilities: {
       textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
-      completionProvider: { triggerCharacters: COMPLETION_TRIGGERS, resolveProvider: false },
+      completionProvider: { triggerCharacters: COMPLETION_TRIGGERS, resolveProvider: true },
       hoverProvider: true,
       signatureHelpProvider: { triggerCharacters: ['(', ','] },
       codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, CodeActionKind.RefactorRewrite] },
@@ -63,6 +63,7 @@ documents.onDidSave(({ document }) => verification.onSave(document));
 documents.onDidClose(({ document }) => { verification.onClose(document); service.forget(document.uri); void hub.clear(document.uri); });
 
 connection.onCompletion((params) => completion.complete(params));
+connection.onCompletionResolve((item) => completion.resolve(item));
 connection.onHover((params) => hover.hover(params));
 connection.onSignatureHelp((params) => signatureHelp.signatureHelp(params));
 connection.onCodeAction((params) => [...attachPoints.codeActions(params), ...verifierActions.codeActions(params)]);
@@ -76,7 +77,9 @@ connection.onRequest(StatsRequest, (): StatsResult => {
     rssBytes: memory.rss,
     heapUsedBytes: memory.heapUsed,
     ...(catalog ? { catalog: { target: catalog.origin.target, kernel: catalog.origin.kernel, source: catalog.origin.source, buildMs: catalog.origin.buildMs,
-      tracepoints: catalog.tracepoints?.size ?? 0, kernelFunctions: catalog.kallsyms?.size ?? 0 } } : {}),
+      tracepoints: catalog.tracepoints?.size ?? 0, kernelFunctions: catalog.kallsyms?.size ?? 0,
+      capabilities: catalog.capabilities ?? {}, ...(catalog.libbpfVersion ? { libbpfVersion: catalog.libbpfVersion } : {}),
+      ...(catalogs.btfLoadMs() !== undefined ? { btfLoadMs: catalogs.btfLoadMs() } : {}) } } : {}),
   };
 });
 connection.onNotification(DidChangeTargetNotification, (params: DidChangeTargetParams) => targets.select(params.name));

@@ -1,12 +1,17 @@
 /**
  * Assembles the language service's KernelCatalog from what a target gave us: the raw text of
- * kallsyms, tracefs formats and tag files (one fetch, see host/src/catalog/fetch.ts) and the
- * parsed BTF. Pure: the same inputs from a cache or a live host build the same catalog.
+ * kallsyms, tracefs formats and tag files plus the loader's probe (one fetch, see
+ * host/src/catalog/fetch.ts), and the BTF. Pure: the same inputs from a cache, a live host or the
+ * bundled snapshot build the same catalog.
+ *
+ * Two steps, so the expensive one runs once per kernel build:
+ *   inputs ──buildPrebuiltCatalog──▶ PrebuiltCatalog (plain JSON, cached on disk)
+ *          ──catalogFromPrebuilt──▶ KernelCatalog (a few ms: one split, a few maps, no parsing)
  */
 import type { Btf } from '../btf/reader';
 import { BtfKind } from '../btf/types';
 import { all as allHelpers } from '../helpers/index';
-import { buildKallsymsIndex, KernelCapabilities } from '../kallsyms/index';
+import { buildKallsymsTables, KallsymsTables, kallsymsIndexFromTables, KernelCapabilities } from '../kallsyms/index';
 import type { BtfLookup, HelperInfo, KernelCatalog } from '../language/catalog';
 import { buildTracepointCatalog, TracepointCatalogEntry } from '../tracefs/catalog';
 
@@ -17,11 +22,22 @@ export interface CatalogInputs {
   /** `category/event` → format file text. */
   formats: Map<string, string>;
   capabilities: KernelCapabilities;
+  /** From the loader's probe: the libbpf the loader is built on ("1.1"). */
+  libbpfVersion?: string;
+  loaderVersion?: string;
+}
+
+export interface CatalogOrigin {
+  /** A live target, its disk cache, or the bundled snapshot. */
+  source: 'live' | 'cache' | 'snapshot';
+  target: string;
+  kernel: string;
+  buildMs: number;
 }
 
 export interface KernelCatalogWithProvenance extends KernelCatalog {
-  /** Where the data came from: a live target, its disk cache, or the bundled snapshot. */
-  origin: { source: 'live' | 'cache' | 'snapshot'; target: string; kernel: string; buildMs: number };
+  origin: CatalogOrigin;
+  btf?: LazyBtfLookup;
 }
 
 /**
@@ -29,6 +45,9 @@ export interface KernelCatalogWithProvenance extends KernelCatalog {
  * kallsyms lines start with an address, format files with a keyword, tag files with a name.
  */
 export const SECTION_MARK = '@@bpfdev-section ';
+
+/** The byte the loader puts before each JSON event line (loader/README.md). */
+const EVENT_MARK = '\x1e';
 
 /** Splits the fetch script's output (sections + `head`'s `==> file <==` headers) into inputs. */
 export function parseFetchOutput(text: string): { inputs: CatalogInputs; errors: string[] } {
@@ -60,44 +79,308 @@ export function parseFetchOutput(text: string): { inputs: CatalogInputs; errors:
     const value = sections.get(name)?.trim();
     return value === 'yes' ? true : value === 'no' ? false : undefined;
   };
+  const capabilities: KernelCapabilities = { kprobes: flag('kprobes'), btf: flag('btf') };
+  const probe = parseProbe(sections.get('probe'));
+  if (probe.error) errors.push(probe.error);
+  // The loader's probe made real load attempts; the shell checks above only looked at files.
+  if (probe.kprobes !== undefined) capabilities.kprobes = probe.kprobes;
+  if (probe.btf !== undefined) capabilities.btf = probe.btf;
+  if (probe.fentry !== undefined) capabilities.fentry = probe.fentry;
+  if (probe.fentryReason) capabilities.fentryReason = probe.fentryReason;
   return {
     inputs: {
       kallsyms: sections.get('kallsyms') ?? '',
       ...(sections.get('filter')?.trim() ? { availableFilterFunctions: sections.get('filter') } : {}),
       ...(sections.get('blacklist')?.trim() ? { kprobeBlacklist: sections.get('blacklist') } : {}),
       formats,
-      capabilities: { kprobes: flag('kprobes'), btf: flag('btf'), fentry: flag('fentry') },
+      capabilities,
+      ...(probe.libbpf ? { libbpfVersion: probe.libbpf } : {}),
+      ...(probe.loaderVersion ? { loaderVersion: probe.loaderVersion } : {}),
     },
     errors,
   };
 }
 
-export function buildKernelCatalog(inputs: CatalogInputs, btf: Btf | undefined): KernelCatalog {
-  const entries: TracepointCatalogEntry[] = [];
-  for (const [key, formatText] of inputs.formats) {
-    const slash = key.indexOf('/');
-    entries.push({ category: key.slice(0, slash), event: key.slice(slash + 1), formatText });
+interface ProbeFacts {
+  kprobes?: boolean;
+  btf?: boolean;
+  fentry?: boolean;
+  fentryReason?: string;
+  libbpf?: string;
+  loaderVersion?: string;
+  error?: string;
+}
+
+/** The `probe` event among the loader's output lines; fields of the wrong type are ignored. */
+export function parseProbe(text: string | undefined): ProbeFacts {
+  if (text === undefined) return {};
+  const line = text.split('\n').find((candidate) => candidate.startsWith(EVENT_MARK));
+  if (!line) return { error: `the loader's probe printed no event${text.trim() ? `: ${clip(text.trim())}` : ''}` };
+  let value: unknown;
+  try {
+    value = JSON.parse(line.slice(1));
+  } catch (error) {
+    return { error: `the loader's probe printed malformed JSON: ${String(error)}` };
   }
-  const btfFunctions = btf ? new Set(btf.functions().map((fn) => fn.name)) : undefined;
-  const kallsyms = buildKallsymsIndex(inputs.kallsyms, {
+  if (!isRecord(value) || value.event !== 'probe') return { error: `the loader printed no probe event: ${clip(line.slice(1))}` };
+  const facts: ProbeFacts = {};
+  if (typeof value.kprobes === 'boolean') facts.kprobes = value.kprobes;
+  if (typeof value.btf === 'boolean') facts.btf = value.btf;
+  if (typeof value.fentry === 'boolean') facts.fentry = value.fentry;
+  if (typeof value.fentryReason === 'string') facts.fentryReason = value.fentryReason;
+  if (typeof value.libbpf === 'string') facts.libbpf = value.libbpf;
+  if (typeof value.loaderVersion === 'string') facts.loaderVersion = value.loaderVersion;
+  return facts;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The prebuilt (cacheable) form
+
+/** Bump whenever PrebuiltCatalog or what goes into it changes: older caches are then rebuilt. */
+export const PREBUILT_FORMAT_VERSION = 2;
+const PREBUILT_FORMAT = 'bpfdev-kernel-catalog';
+
+/**
+ * Everything the catalog needs, as plain JSON: `JSON.parse` of it is native-fast and the rest is
+ * one string split. Format files stay raw text (parsed on first use); BTF is not in it (the
+ * prototypes are read from the kernel's own BTF when first asked for).
+ */
+export interface PrebuiltCatalog {
+  format: typeof PREBUILT_FORMAT;
+  version: number;
+  /** Where and when the inputs came from (the bundled snapshot records more, see its README). */
+  provenance: Record<string, string>;
+  kallsyms: {
+    /** Sorted unique names joined by `\n`. */
+    names: string;
+    /** One character per name: `0` + the FLAG_* bits (all below 32, so no JSON escaping). */
+    flags: string;
+    /** Flat `[nameIndex, count, ...]` for names kallsyms lists more than once. */
+    duplicates: number[];
+    modules: string[];
+    /** Flat `[nameIndex, moduleIndex, ...]`. */
+    moduleOf: number[];
+    sources: KallsymsTables['sources'];
+    skipped: KallsymsTables['skipped'];
+    errors: KallsymsTables['errors'];
+  };
+  /** `[category, event, format text]` per tracepoint. */
+  tracepoints: [string, string, string][];
+  capabilities: KernelCapabilities;
+  libbpfVersion?: string;
+  loaderVersion?: string;
+}
+
+const FLAG_CHAR_BASE = 48;
+
+/**
+ * The expensive step: parse and sort kallsyms, tag names from the tag files and the BTF's
+ * function names. `btfFunctions` undefined means "no BTF", not "nothing has BTF".
+ */
+export function buildPrebuiltCatalog(
+  inputs: CatalogInputs,
+  btfFunctions: ReadonlySet<string> | undefined,
+  provenance: Record<string, string> = {},
+): PrebuiltCatalog {
+  const capabilities: KernelCapabilities = { ...inputs.capabilities, btf: inputs.capabilities.btf ?? btfFunctions !== undefined };
+  const tables = buildKallsymsTables(inputs.kallsyms, {
     ...(inputs.availableFilterFunctions ? { availableFilterFunctions: inputs.availableFilterFunctions } : {}),
     ...(inputs.kprobeBlacklist ? { kprobeBlacklist: inputs.kprobeBlacklist } : {}),
     ...(btfFunctions ? { btfFunctions } : {}),
-    capabilities: { ...inputs.capabilities, btf: inputs.capabilities.btf ?? !!btf },
+    capabilities,
   });
+  const tracepoints: [string, string, string][] = [];
+  for (const [key, formatText] of inputs.formats) {
+    const slash = key.indexOf('/');
+    tracepoints.push([key.slice(0, slash), key.slice(slash + 1), formatText]);
+  }
+  return {
+    format: PREBUILT_FORMAT,
+    version: PREBUILT_FORMAT_VERSION,
+    provenance,
+    kallsyms: {
+      names: tables.joinedNames,
+      flags: encodeFlags(tables.flags),
+      duplicates: tables.duplicates.flat(),
+      modules: tables.modules,
+      moduleOf: tables.moduleOf.flat(),
+      sources: tables.sources,
+      skipped: tables.skipped,
+      errors: tables.errors,
+    },
+    tracepoints,
+    capabilities,
+    ...(inputs.libbpfVersion ? { libbpfVersion: inputs.libbpfVersion } : {}),
+    ...(inputs.loaderVersion ? { loaderVersion: inputs.loaderVersion } : {}),
+  };
+}
+
+/** The cheap step, run on every load: from the prebuilt form to the catalog the service queries. */
+export function catalogFromPrebuilt(prebuilt: PrebuiltCatalog, btf?: LazyBtfLookup): KernelCatalog & { btf?: LazyBtfLookup } {
+  const { kallsyms } = prebuilt;
+  const tables: KallsymsTables = {
+    joinedNames: kallsyms.names,
+    flags: decodeFlags(kallsyms.flags),
+    duplicates: pairs(kallsyms.duplicates),
+    modules: kallsyms.modules,
+    moduleOf: pairs(kallsyms.moduleOf),
+    sources: kallsyms.sources,
+    capabilities: prebuilt.capabilities,
+    errors: kallsyms.errors,
+    skipped: kallsyms.skipped,
+  };
+  const entries = prebuilt.tracepoints.map(([category, event, formatText]): TracepointCatalogEntry => ({ category, event, formatText }));
   return {
     tracepoints: buildTracepointCatalog(entries),
-    kallsyms,
-    ...(btf ? { btf: btfLookup(btf) } : {}),
+    kallsyms: kallsymsIndexFromTables(tables),
+    ...(btf ? { btf } : {}),
     helpers: helperInfos(),
-    capabilities: { ...inputs.capabilities, btf: inputs.capabilities.btf ?? !!btf },
+    capabilities: prebuilt.capabilities,
+    ...(prebuilt.libbpfVersion ? { libbpfVersion: prebuilt.libbpfVersion } : {}),
   };
+}
+
+/**
+ * Checks that a parsed cache/snapshot file is a PrebuiltCatalog of this version. Never throws:
+ * a stale, truncated or foreign file yields a reason, and the caller rebuilds.
+ */
+export function validatePrebuiltCatalog(value: unknown): { prebuilt?: PrebuiltCatalog; error?: string } {
+  if (!isRecord(value) || value.format !== PREBUILT_FORMAT) return { error: 'not a bpfdev kernel catalog' };
+  if (value.version !== PREBUILT_FORMAT_VERSION) return { error: `catalog format version ${String(value.version)}, this build reads ${PREBUILT_FORMAT_VERSION}` };
+  const kallsyms = value.kallsyms;
+  if (!isRecord(kallsyms) || typeof kallsyms.names !== 'string' || typeof kallsyms.flags !== 'string') return { error: 'catalog has no kallsyms tables' };
+  const nameCount = kallsyms.names === '' ? 0 : countOf(kallsyms.names, '\n') + 1;
+  if (kallsyms.flags.length !== nameCount) return { error: `catalog has ${nameCount} names but ${kallsyms.flags.length} flags` };
+  for (const key of ['duplicates', 'moduleOf'] as const) {
+    const list = kallsyms[key];
+    if (!Array.isArray(list) || list.length % 2 !== 0 || !list.every((item) => Number.isInteger(item) && item >= 0)) return { error: `catalog kallsyms.${key} is not a list of index pairs` };
+  }
+  const modules = kallsyms.modules;
+  if (!Array.isArray(modules) || !modules.every((item) => typeof item === 'string')) return { error: 'catalog kallsyms.modules is not a list of names' };
+  const moduleOf = kallsyms.moduleOf as number[];
+  for (let index = 0; index < moduleOf.length; index += 2) {
+    if (moduleOf[index] >= nameCount || moduleOf[index + 1] >= modules.length) return { error: 'catalog kallsyms.moduleOf points past its tables' };
+  }
+  if (!isRecord(kallsyms.sources) || !isRecord(kallsyms.skipped) || !Array.isArray(kallsyms.errors)) return { error: 'catalog kallsyms tables are incomplete' };
+  const tracepoints = value.tracepoints;
+  if (!Array.isArray(tracepoints) || !tracepoints.every((entry) => Array.isArray(entry) && entry.length === 3 && entry.every((part) => typeof part === 'string'))) {
+    return { error: 'catalog tracepoints are not [category, event, format] triples' };
+  }
+  if (!isRecord(value.capabilities) || !isRecord(value.provenance)) return { error: 'catalog has no capabilities or provenance' };
+  return { prebuilt: value as unknown as PrebuiltCatalog };
+}
+
+function encodeFlags(flags: Uint8Array): string {
+  let text = '';
+  // Chunks keep the argument list of fromCharCode bounded.
+  for (let start = 0; start < flags.length; start += 8192) {
+    text += String.fromCharCode(...Array.from(flags.subarray(start, start + 8192), (bits) => bits + FLAG_CHAR_BASE));
+  }
+  return text;
+}
+
+function decodeFlags(text: string): Uint8Array {
+  const flags = new Uint8Array(text.length);
+  for (let index = 0; index < text.length; index++) flags[index] = (text.charCodeAt(index) - FLAG_CHAR_BASE) & 0xff;
+  return flags;
+}
+
+function pairs(flat: number[]): [number, number][] {
+  const result: [number, number][] = [];
+  for (let index = 0; index + 1 < flat.length; index += 2) result.push([flat[index], flat[index + 1]]);
+  return result;
+}
+
+function countOf(text: string, character: string): number {
+  let count = 0;
+  for (let at = text.indexOf(character); at !== -1; at = text.indexOf(character, at + 1)) count++;
+  return count;
+}
+
+/**
+ * Names of BTF FUNCs, for the hasBtf tags. Reads kind and name straight from the type table:
+ * decoding each type (as `btf.functions()` does) costs ~3x more for ~60k functions.
+ */
+export function btfFunctionNames(btf: Btf): Set<string> {
+  const names = new Set<string>();
+  for (let id = btf.startId; id < btf.typeCount; id++) {
+    if (btf.kindOf(id) === BtfKind.Func) names.add(btf.nameOf(id));
+  }
+  return names;
+}
+
+/** Convenience for tests and tools: inputs → catalog in one call. */
+export function buildKernelCatalog(inputs: CatalogInputs, btf: Btf | undefined): KernelCatalog {
+  const prebuilt = buildPrebuiltCatalog(inputs, btf ? btfFunctionNames(btf) : undefined);
+  return catalogFromPrebuilt(prebuilt, btf ? LazyBtfLookup.of(btf) : undefined);
 }
 
 let helperList: HelperInfo[] | undefined;
 function helperInfos(): HelperInfo[] {
   helperList ??= allHelpers().map((helper) => ({ name: helper.name, signature: helper.signature, doc: helper.doc, id: helper.id }));
   return helperList;
+}
+
+// ---------------------------------------------------------------------------------------------
+// BTF, read when first asked
+
+/**
+ * BTF answers for the language service, parsed on the first question rather than at load:
+ * vmlinux BTF takes a few hundred ms to parse and index, and most keystrokes never need it.
+ * The server may call `load()` when idle so that the first hover does not pay for it.
+ */
+export class LazyBtfLookup implements BtfLookup {
+  private btf: Btf | undefined;
+  private lookup: BtfLookup | undefined;
+  private source: (() => { btf: Btf | null; errors: string[] }) | undefined;
+  /** Why BTF is unavailable, once a load was attempted. */
+  readonly errors: string[] = [];
+
+  constructor(parse: () => { btf: Btf | null; errors: string[] }) {
+    this.source = parse;
+  }
+
+  static of(btf: Btf): LazyBtfLookup {
+    const lookup = new LazyBtfLookup(() => ({ btf, errors: [] }));
+    lookup.load();
+    return lookup;
+  }
+
+  get loaded(): boolean {
+    return this.source === undefined;
+  }
+
+  /** Parses now (once); later calls return at once. */
+  load(): Btf | undefined {
+    if (this.source) {
+      const parse = this.source;
+      // Dropping the closure also drops the raw bytes it holds when parsing failed.
+      this.source = undefined;
+      const result = parse();
+      this.errors.push(...result.errors);
+      if (result.btf) {
+        this.btf = result.btf;
+        this.lookup = btfLookup(result.btf);
+      }
+    }
+    return this.btf;
+  }
+
+  /** Parses and builds the name index, so the next question is answered in well under a millisecond. */
+  warm(): void {
+    // The reader indexes names on its first lookup by name; any name will do.
+    this.load()?.findByName('task_struct');
+  }
+
+  funcPrototype(name: string) {
+    this.load();
+    return this.lookup?.funcPrototype(name);
+  }
+
+  structMembers(typeName: string) {
+    this.load();
+    return this.lookup?.structMembers(typeName);
+  }
 }
 
 /** BTF questions the language service asks, answered from our reader. */
@@ -128,4 +411,12 @@ export function btfLookup(btf: Btf): BtfLookup {
       return btf.membersOf(type.id, { flattenAnonymous: true })?.map((member) => ({ name: member.name, type: member.typeText }));
     },
   };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function clip(text: string): string {
+  return text.length > 200 ? `${text.slice(0, 197)}...` : text;
 }

@@ -20,8 +20,10 @@ export interface KernelCapabilities {
   kprobes?: boolean;
   /** /sys/kernel/btf/vmlinux exists. */
   btf?: boolean;
-  /** fentry/fexit trampolines attach (needs BTF plus direct-call ftrace support on the arch). */
+  /** fentry/fexit trampolines attach; only a load attempt can tell (the loader's `probe` makes one). */
   fentry?: boolean;
+  /** Why the fentry probe failed, as the loader put it (`... EPERM (Operation not permitted)`). */
+  fentryReason?: string;
 }
 
 export interface KallsymsOptions {
@@ -36,8 +38,6 @@ export interface KallsymsOptions {
 
 export interface KernelSymbol {
   name: string;
-  /** Hex without `0x`, as kallsyms prints it; all zeros when read without CAP_SYSLOG. */
-  address: string;
   /** kallsyms type letter: `T`/`t` text, `W`/`w` weak text. */
   type: string;
   module?: string;
@@ -61,7 +61,7 @@ export interface KallsymsIndex {
   readonly size: number;
   readonly capabilities: KernelCapabilities;
   /** Which tag sources were supplied, so callers can tell "not traceable" from "unknown". */
-  readonly sources: { traceable: boolean; blacklist: boolean; btf: boolean };
+  readonly sources: KallsymsSources;
   /** Lines that did not parse, plus counts of what was deliberately skipped. */
   readonly errors: readonly ParseError[];
   readonly skipped: { nonText: number; paddingSymbols: number };
@@ -74,14 +74,52 @@ export interface KallsymsIndex {
   search(query: string, limit?: number): SymbolSearchResult;
   /** Names within a small edit distance of `name`, closest first. */
   suggest(name: string, limit?: number): string[];
+  /** The compact tables behind the index, for a cache (see kallsymsIndexFromTables). */
+  tables(): KallsymsTables;
 }
 
-const TRACEABLE = 1;
-const BLACKLISTED = 2;
-const HAS_BTF = 4;
+export interface KallsymsSources {
+  traceable: boolean;
+  blacklist: boolean;
+  btf: boolean;
+}
+
+/**
+ * Everything an index needs, in a form that costs little to store and to load: the sorted
+ * unique names as ONE newline-joined string (also the substring-search haystack), a flag byte
+ * per name, and the rare extras (duplicate counts, modules) as sparse pairs. No addresses:
+ * KASLR moves them on every boot, so a cache keyed by kernel build could not keep them.
+ */
+export interface KallsymsTables {
+  /** Sorted unique names joined by `\n`. */
+  joinedNames: string;
+  /** One byte per name: the FLAG_* bits. */
+  flags: Uint8Array;
+  /** `[nameIndex, count]` for names that occur more than once. */
+  duplicates: [number, number][];
+  /** Module names; `moduleOf` points into this. */
+  modules: string[];
+  /** `[nameIndex, moduleIndex]` for module symbols. */
+  moduleOf: [number, number][];
+  sources: KallsymsSources;
+  capabilities: KernelCapabilities;
+  errors: ParseError[];
+  skipped: { nonText: number; paddingSymbols: number };
+}
+
+export const FLAG_TRACEABLE = 1;
+export const FLAG_BLACKLISTED = 2;
+export const FLAG_HAS_BTF = 4;
+/** Lower-case type letter: a local (static) symbol. */
+export const FLAG_LOCAL = 8;
+/** `W`/`w`: a weak symbol. */
+export const FLAG_WEAK = 16;
+
 // Weak symbols (W/w) are kept: in kallsyms they are overridable functions (`abort`, arch hooks)
 // that kprobes and fentry attach to like any other.
 const TEXT_TYPES = 'TtWw';
+/** At most this many parse errors are kept: a garbage input must not cost megabytes of messages. */
+const MAX_ERRORS = 100;
 
 interface RawSymbol {
   name: string;
@@ -95,8 +133,22 @@ export function parseKallsyms(text: string): { symbols: RawSymbol[]; errors: Par
   const symbols: RawSymbol[] = [];
   const errors: ParseError[] = [];
   let nonText = 0;
+  scanKallsyms(text, (name, address, type, module) => symbols.push({ name, address, type, module }), errors, () => nonText++);
+  return { symbols, errors, nonText };
+}
+
+/** The line scanner behind parseKallsyms and the index build, which skips padding symbols before allocating anything. */
+function scanKallsyms(
+  text: string,
+  onSymbol: (name: string, address: string, type: string, module: string | undefined) => void,
+  errors: ParseError[],
+  onNonText: () => void,
+): void {
   let start = 0;
   let lineNumber = 0;
+  const error = (message: string) => {
+    if (errors.length < MAX_ERRORS) errors.push({ line: lineNumber, message });
+  };
   // A manual scan: split('\n') plus regex per line costs ~3x more on 120k lines.
   while (start < text.length) {
     let end = text.indexOf('\n', start);
@@ -108,85 +160,122 @@ export function parseKallsyms(text: string): { symbols: RawSymbol[]; errors: Par
     const firstSpace = line.indexOf(' ');
     const secondSpace = firstSpace === -1 ? -1 : line.indexOf(' ', firstSpace + 1);
     if (firstSpace <= 0 || secondSpace !== firstSpace + 2 || secondSpace + 1 >= line.length) {
-      errors.push({ line: lineNumber, message: `expected "address type name [module]": "${clip(line)}"` });
+      error(`expected "address type name [module]": "${clip(line)}"`);
       continue;
     }
     const address = line.slice(0, firstSpace);
     if (!isHex(address)) {
-      errors.push({ line: lineNumber, message: `address is not hex: "${clip(line)}"` });
+      error(`address is not hex: "${clip(line)}"`);
       continue;
     }
     const type = line[firstSpace + 1];
     if (!TEXT_TYPES.includes(type)) {
-      nonText++;
+      onNonText();
       continue;
     }
-    const rest = line.slice(secondSpace + 1);
-    const tab = rest.indexOf('\t');
-    let name = rest;
+    const tab = line.indexOf('\t', secondSpace + 1);
+    const name = tab === -1 ? line.slice(secondSpace + 1) : line.slice(secondSpace + 1, tab);
     let module: string | undefined;
     if (tab !== -1) {
-      name = rest.slice(0, tab);
-      const moduleText = rest.slice(tab + 1).trim();
+      const moduleText = line.slice(tab + 1).trim();
       if (moduleText.startsWith('[') && moduleText.endsWith(']')) module = moduleText.slice(1, -1);
-      else errors.push({ line: lineNumber, message: `module column is not "[name]": "${clip(line)}"` });
+      else error(`module column is not "[name]": "${clip(line)}"`);
     }
     if (name === '' || name.includes(' ')) {
-      errors.push({ line: lineNumber, message: `bad symbol name: "${clip(line)}"` });
+      error(`bad symbol name: "${clip(line)}"`);
       continue;
     }
-    symbols.push({ name, address, type, module });
+    onSymbol(name, address, type, module);
   }
-  return { symbols, errors, nonText };
 }
 
-export function buildKallsymsIndex(kallsymsText: string, options: KallsymsOptions = {}): KallsymsIndex {
-  const parsed = parseKallsyms(kallsymsText);
-  const errors = [...parsed.errors];
+/** Builds the compact tables from kallsyms text and the tag sources. */
+export function buildKallsymsTables(kallsymsText: string, options: KallsymsOptions = {}): KallsymsTables {
+  const errors: ParseError[] = [];
+  let nonText = 0;
   let paddingSymbols = 0;
-
-  // `__pfx_*` are alignment-padding labels in front of each function (CONFIG_CALL_PADDING); never attach points.
-  const kept = parsed.symbols.filter((symbol) => {
-    if (symbol.name.startsWith('__pfx_')) {
-      paddingSymbols++;
-      return false;
-    }
-    return true;
-  });
+  const kept: RawSymbol[] = [];
+  scanKallsyms(kallsymsText, (name, address, type, module) => {
+    // `__pfx_*` are alignment-padding labels in front of each function (CONFIG_CALL_PADDING); never attach points.
+    if (name.startsWith('__pfx_')) paddingSymbols++;
+    else kept.push({ name, address, type, module });
+  }, errors, () => nonText++);
   sortByName(kept);
 
   const names: string[] = [];
   const firstOf: RawSymbol[] = [];
-  const counts: number[] = [];
+  const duplicates: [number, number][] = [];
   for (const symbol of kept) {
     if (names.length > 0 && names[names.length - 1] === symbol.name) {
-      counts[counts.length - 1]++;
+      const last = duplicates[duplicates.length - 1];
+      if (last && last[0] === names.length - 1) last[1]++;
+      else duplicates.push([names.length - 1, 2]);
       continue;
     }
     names.push(symbol.name);
     firstOf.push(symbol);
-    counts.push(1);
   }
 
   const flags = new Uint8Array(names.length);
   const traceableNames = options.availableFilterFunctions !== undefined ? parseNameList(options.availableFilterFunctions) : undefined;
   const blacklist = options.kprobeBlacklist !== undefined ? parseKprobeBlacklist(options.kprobeBlacklist) : undefined;
-  if (blacklist) errors.push(...blacklist.errors);
+  if (blacklist) errors.push(...blacklist.errors.slice(0, Math.max(0, MAX_ERRORS - errors.length)));
   const blacklistRanges = usableRanges(blacklist ? blacklist.entries : []);
+  const modules: string[] = [];
+  const moduleIds = new Map<string, number>();
+  const moduleOf: [number, number][] = [];
   for (let index = 0; index < names.length; index++) {
     const name = names[index];
+    const first = firstOf[index];
     let bits = 0;
-    if (traceableNames?.has(name)) bits |= TRACEABLE;
-    if (blacklist && (blacklist.names.has(name) || inRanges(blacklistRanges, firstOf[index].address))) bits |= BLACKLISTED;
-    if (options.btfFunctions?.has(name)) bits |= HAS_BTF;
+    if (traceableNames?.has(name)) bits |= FLAG_TRACEABLE;
+    if (blacklist && (blacklist.names.has(name) || inRanges(blacklistRanges, first.address))) bits |= FLAG_BLACKLISTED;
+    if (options.btfFunctions?.has(name)) bits |= FLAG_HAS_BTF;
+    if (first.type === 't' || first.type === 'w') bits |= FLAG_LOCAL;
+    if (first.type === 'W' || first.type === 'w') bits |= FLAG_WEAK;
     flags[index] = bits;
+    if (first.module !== undefined) {
+      let id = moduleIds.get(first.module);
+      if (id === undefined) {
+        id = modules.length;
+        // Names are re-split from the joined string below, but module names would otherwise stay slices of the whole text.
+        modules.push(flatCopy(first.module));
+        moduleIds.set(first.module, id);
+      }
+      moduleOf.push([index, id]);
+    }
   }
 
-  const sources = {
-    traceable: traceableNames !== undefined,
-    blacklist: blacklist !== undefined,
-    btf: options.btfFunctions !== undefined,
+  return {
+    joinedNames: names.join('\n'),
+    flags,
+    duplicates,
+    modules,
+    moduleOf,
+    sources: {
+      traceable: traceableNames !== undefined,
+      blacklist: blacklist !== undefined,
+      btf: options.btfFunctions !== undefined,
+    },
+    capabilities: options.capabilities ?? {},
+    errors,
+    skipped: { nonText, paddingSymbols },
   };
+}
+
+export function buildKallsymsIndex(kallsymsText: string, options: KallsymsOptions = {}): KallsymsIndex {
+  return kallsymsIndexFromTables(buildKallsymsTables(kallsymsText, options));
+}
+
+/**
+ * An index over tables (freshly built or loaded from a cache). Only the name array is derived
+ * here, by one split of the joined string, so loading costs a few milliseconds.
+ */
+export function kallsymsIndexFromTables(tables: KallsymsTables): KallsymsIndex {
+  const { joinedNames, flags, sources } = tables;
+  const names: string[] = joinedNames === '' ? [] : joinedNames.split('\n');
+  const counts = new Map<number, number>(tables.duplicates);
+  const moduleOf = new Map<number, number>(tables.moduleOf);
 
   const indexOf = (name: string): number => {
     const position = lowerBound(names, name);
@@ -206,32 +295,41 @@ export function buildKallsymsIndex(kallsymsText: string, options: KallsymsOption
 
   return {
     size: names.length,
-    capabilities: options.capabilities ?? {},
+    capabilities: tables.capabilities,
     sources,
-    errors,
-    skipped: { nonText: parsed.nonText, paddingSymbols },
+    errors: tables.errors,
+    skipped: tables.skipped,
     names,
     has: (name) => indexOf(name) !== -1,
     get: (name) => {
       const position = indexOf(name);
       if (position === -1) return undefined;
-      const raw = firstOf[position];
       const bits = flags[position];
+      const letter = bits & FLAG_WEAK ? 'W' : 'T';
+      const module = moduleOf.get(position);
       return {
         name,
-        address: raw.address,
-        type: raw.type,
-        ...(raw.module !== undefined ? { module: raw.module } : {}),
-        count: counts[position],
-        ...(sources.traceable ? { traceable: (bits & TRACEABLE) !== 0 } : {}),
-        ...(sources.blacklist ? { blacklisted: (bits & BLACKLISTED) !== 0 } : {}),
-        ...(sources.btf ? { hasBtf: (bits & HAS_BTF) !== 0 } : {}),
+        type: bits & FLAG_LOCAL ? letter.toLowerCase() : letter,
+        ...(module !== undefined ? { module: tables.modules[module] } : {}),
+        count: counts.get(position) ?? 1,
+        ...(sources.traceable ? { traceable: (bits & FLAG_TRACEABLE) !== 0 } : {}),
+        ...(sources.blacklist ? { blacklisted: (bits & FLAG_BLACKLISTED) !== 0 } : {}),
+        ...(sources.btf ? { hasBtf: (bits & FLAG_HAS_BTF) !== 0 } : {}),
       };
     },
     withPrefix,
-    search: (query, limit = 200) => searchNames(names, query, limit, withPrefix, () => (haystack ??= buildHaystack(names))),
+    search: (query, limit = 200) => searchNames(names, query, limit, withPrefix, () => (haystack ??= buildHaystack(names, joinedNames))),
     suggest: (name, limit = 3) => suggestSimilar(names, name, limit),
+    tables: () => tables,
   };
+}
+
+/**
+ * A flat copy of a short string. V8 keeps substrings as views into their parent (for 13+
+ * characters), so names sliced from the fetched text would pin all ~10 MB of it.
+ */
+function flatCopy(text: string): string {
+  return text.length < 13 ? text : (' ' + text).slice(1);
 }
 
 /**
@@ -294,14 +392,14 @@ interface Haystack {
   starts: Int32Array;
 }
 
-function buildHaystack(names: readonly string[]): Haystack {
+function buildHaystack(names: readonly string[], joined: string): Haystack {
   const starts = new Int32Array(names.length);
   let offset = 0;
   names.forEach((name, index) => {
     starts[index] = offset;
     offset += name.length + 1;
   });
-  return { text: names.join('\n'), starts };
+  return { text: joined, starts };
 }
 
 function upperBoundNumber(sorted: Int32Array, key: number): number {

@@ -5,16 +5,18 @@
 import { KernelSymbol } from '../kallsyms/index';
 import { DATA_SECTIONS, SECTION_DEFS, SectionDef } from '../sections/definitions';
 import { findSectionDef } from '../sections/parse';
-import { TracepointField, eventFields, fieldDeclaration } from '../tracefs/format';
+import { eventFields, fieldDeclaration } from '../tracefs/format';
 import {
   ITER_TARGETS,
   KernelCatalog,
+  helperByName,
   iterTargets,
   lsmHookNames,
   rawTracepointNames,
   syscallNames,
 } from './catalog';
-import { BpfDocument, ProgramParameter, SectionUse, isInCommentOrLiteral, parseBpfDocument, programAt, sectionAt } from './document';
+import { BpfDocument, SectionUse, isInCommentOrLiteral, parseBpfDocument, sectionAt } from './document';
+import { completeMember } from './members';
 import { programSignatureFor } from './signature';
 
 /** LSP CompletionItemKind names; the server maps them to the protocol's numbers. */
@@ -45,12 +47,12 @@ export interface CompletionItem {
   data?: CompletionData;
 }
 
-/** What `resolveCompletionItem` needs to finish a kernel-function item. */
-export interface CompletionData {
-  kind: 'kernel-function';
-  sectionPrefix: string;
-  name: string;
-}
+/** What `resolveCompletionItem` needs to finish an item whose details were deferred. */
+export type CompletionData =
+  | { kind: 'kernel-function'; sectionPrefix: string; name: string }
+  | { kind: 'tracepoint'; category: string; event: string }
+  | { kind: 'lsm-hook'; name: string }
+  | { kind: 'helper'; name: string };
 
 export interface CompletionList {
   items: CompletionItem[];
@@ -62,9 +64,11 @@ export interface CompletionOptions {
   /** Cap for long lists (kernel functions); default 200. */
   limit?: number;
   /**
-   * How many kernel-function items get their BTF prototype and signature edit right away; the
-   * rest carry `data` for `resolveCompletionItem`. Formatting prototypes costs ~0.1 ms per item,
-   * so doing all 200 eagerly would dominate completion latency. Default 20.
+   * How many items of a long list get their documentation (BTF prototype, tracepoint layout,
+   * helper docs) and signature edit right away; the rest carry `data` for
+   * `resolveCompletionItem`. Formatting a prototype costs ~0.1 ms and parsing a format file
+   * more, so doing all 200 eagerly would dominate completion latency and the response size.
+   * Default 20; a server whose client resolves items passes 0.
    */
   eagerResolve?: number;
 }
@@ -82,7 +86,7 @@ export function doComplete(
   const section = sectionAt(document, offset);
   if (section) return completeSection(section, offset, catalog, limit, options.eagerResolve ?? 20);
   if (isInCommentOrLiteral(document, offset)) return EMPTY;
-  return completeMember(document, offset, catalog) ?? completeHelper(document, offset, catalog) ?? EMPTY;
+  return completeMember(document, offset, catalog) ?? completeHelper(document, offset, catalog, options.eagerResolve ?? 20) ?? EMPTY;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -151,7 +155,7 @@ function completeTarget(
   const range = { start: targetStart, end: offset };
   switch (def.target) {
     case 'tracepoint':
-      return completeTracepoint(typed, targetStart, offset, catalog, limit);
+      return completeTracepoint(typed, targetStart, offset, catalog, limit, eager);
     case 'raw-tracepoint':
       return fromSortedNames(rawTracepointNames(catalog), typed, range, limit, (name) => ({
         kind: 'event',
@@ -163,13 +167,12 @@ function completeTarget(
     case 'syscall':
       return fromSortedNames(syscallNames(catalog), typed, range, limit, () => ({ kind: 'function', detail: 'syscall' }));
     case 'lsm-hook':
-      return fromSortedNames(lsmHookNames(catalog), typed, range, limit, (hook) => {
-        const proto = catalog.btf?.funcPrototype(`bpf_lsm_${hook}`);
-        return {
-          kind: 'function',
-          detail: 'LSM hook',
-          ...(proto ? { documentation: codeBlock(`${proto.ret} ${hook}(${proto.args.map((arg) => `${arg.type} ${arg.name}`.trim()).join(', ')})`) } : {}),
-        };
+      return fromSortedNames(lsmHookNames(catalog), typed, range, limit, (hook, index) => {
+        const item: Partial<CompletionItem> & { kind: CompletionKind } = { kind: 'function', detail: 'LSM hook' };
+        const data: CompletionData = { kind: 'lsm-hook', name: hook };
+        if (index < eager) addDeferredDetails(item, data, section, catalog);
+        else item.data = data;
+        return item;
       });
     case 'iter-target':
       return fromSortedNames(iterTargets(catalog), typed, range, limit, (target) => ({
@@ -186,7 +189,7 @@ function completeTarget(
   }
 }
 
-function completeTracepoint(typed: string, targetStart: number, offset: number, catalog: KernelCatalog, limit: number): CompletionList {
+function completeTracepoint(typed: string, targetStart: number, offset: number, catalog: KernelCatalog, limit: number, eager: number): CompletionList {
   const tracepoints = catalog.tracepoints;
   if (!tracepoints) return EMPTY;
   const slash = typed.indexOf('/');
@@ -206,15 +209,13 @@ function completeTracepoint(typed: string, targetStart: number, offset: number, 
   const category = typed.slice(0, slash);
   const eventTyped = typed.slice(slash + 1);
   const range = { start: targetStart + slash + 1, end: offset };
-  return fromSortedNames(tracepoints.events(category), eventTyped, range, limit, (event) => {
-    const format = tracepoints.get(category, event)?.format;
-    if (!format) return { kind: 'event', detail: `${category}:${event}` };
-    const fields = eventFields(format);
-    return {
-      kind: 'event',
-      detail: `ID ${format.id} · ${fields.length} fields`,
-      documentation: codeBlock(fields.map((field) => `${fieldDeclaration(field)};`).join('\n')),
-    };
+  return fromSortedNames(tracepoints.events(category), eventTyped, range, limit, (event, index) => {
+    // The layout needs the format file parsed: only for the first few, the rest on resolve.
+    const item: Partial<CompletionItem> & { kind: CompletionKind } = { kind: 'event', detail: `${category}:${event}` };
+    const data: CompletionData = { kind: 'tracepoint', category, event };
+    if (index < eager) addDeferredDetails(item, data, undefined, catalog);
+    else item.data = data;
+    return item;
   });
 }
 
@@ -247,15 +248,47 @@ function completeKernelFunction(
       range,
     };
     const data: CompletionData = { kind: 'kernel-function', sectionPrefix: def.prefix, name };
-    if (index < eager) addFunctionDetails(item, data, section, catalog);
+    if (index < eager) addDeferredDetails(item, data, section, catalog);
     else item.data = data;
     return item;
   });
   return { items, isIncomplete: found.truncated };
 }
 
+/** What an item's `data` stands for: documentation, detail, the program-signature edit. */
+function addDeferredDetails(item: Partial<CompletionItem>, data: CompletionData, section: SectionUse | undefined, catalog: KernelCatalog): void {
+  switch (data.kind) {
+    case 'kernel-function':
+      addFunctionDetails(item, data, section, catalog);
+      return;
+    case 'tracepoint': {
+      const format = catalog.tracepoints?.get(data.category, data.event)?.format;
+      if (!format) return;
+      const fields = eventFields(format);
+      item.detail = `ID ${format.id} · ${fields.length} fields`;
+      item.documentation = codeBlock(fields.map((field) => `${fieldDeclaration(field)};`).join('\n'));
+      return;
+    }
+    case 'lsm-hook': {
+      const proto = catalog.btf?.funcPrototype(`bpf_lsm_${data.name}`);
+      if (proto) item.documentation = codeBlock(`${proto.ret} ${data.name}(${proto.args.map((arg) => `${arg.type} ${arg.name}`.trim()).join(', ')})`);
+      return;
+    }
+    case 'helper': {
+      const helper = helperByName(catalog, data.name);
+      if (helper) item.documentation = helper.doc;
+      return;
+    }
+  }
+}
+
 /** BTF prototype as documentation, and the edit turning the program's declaration into the matching macro. */
-function addFunctionDetails(item: CompletionItem, data: CompletionData, section: SectionUse | undefined, catalog: KernelCatalog): void {
+function addFunctionDetails(
+  item: Partial<CompletionItem>,
+  data: Extract<CompletionData, { kind: 'kernel-function' }>,
+  section: SectionUse | undefined,
+  catalog: KernelCatalog,
+): void {
   const proto = catalog.btf?.funcPrototype(data.name);
   if (proto) item.documentation = codeBlock(`${proto.ret} ${data.name}(${proto.args.map((arg) => `${arg.type} ${arg.name}`.trim()).join(', ')})`);
   const program = section?.program;
@@ -272,11 +305,14 @@ function addFunctionDetails(item: CompletionItem, data: CompletionData, section:
  */
 export function resolveCompletionItem(text: string | BpfDocument, item: CompletionItem, catalog: KernelCatalog): CompletionItem {
   const data = item.data;
-  if (!data || data.kind !== 'kernel-function') return item;
-  const document = typeof text === 'string' ? parseBpfDocument(text) : text;
+  if (!data) return item;
   const resolved: CompletionItem = { ...item };
   delete resolved.data;
-  addFunctionDetails(resolved, data, sectionAt(document, item.range.start), catalog);
+  // Only the signature edit needs the document; the rest does not parse it.
+  const section = data.kind === 'kernel-function' || data.kind === 'lsm-hook'
+    ? sectionAt(typeof text === 'string' ? parseBpfDocument(text) : text, item.range.start)
+    : undefined;
+  addDeferredDetails(resolved, data, section, catalog);
   return resolved;
 }
 
@@ -343,7 +379,7 @@ function fromSortedNames(
   typed: string,
   range: { start: number; end: number },
   limit: number,
-  describe: (name: string) => Partial<CompletionItem> & { kind: CompletionKind },
+  describe: (name: string, index: number) => Partial<CompletionItem> & { kind: CompletionKind },
 ): CompletionList {
   const chosen: string[] = [];
   let truncated = false;
@@ -370,7 +406,7 @@ function fromSortedNames(
     insertText: name,
     sortText: `${name === typed ? 0 : name.startsWith(typed) ? 1 : 2}${pad(index)}`,
     range,
-    ...describe(name),
+    ...describe(name, index),
   }));
   return { items, isIncomplete: truncated };
 }
@@ -387,70 +423,9 @@ function lowerBoundOf(sorted: readonly string[], key: string): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// ctx-> and other parameter members
-
-const MEMBER_ACCESS = /([A-Za-z_]\w*)\s*->\s*(\w*)$/;
-
-function completeMember(document: BpfDocument, offset: number, catalog: KernelCatalog): CompletionList | undefined {
-  const before = document.text.slice(Math.max(0, offset - 256), offset);
-  const match = MEMBER_ACCESS.exec(before);
-  if (!match) return undefined;
-  const [, variable, partial] = match;
-  const range = { start: offset - partial.length, end: offset };
-  const use = programAt(document, offset);
-  const program = use?.program;
-  if (!use || !program) return undefined;
-  const param = program.params.find((candidate) => candidate.name === variable);
-  const isContext = param ? program.params[0] === param : variable === 'ctx';
-
-  const parsed = use.parsed;
-  const btfMembers = param ? membersFromBtf(param, catalog) : undefined;
-  if (btfMembers) return { items: btfMembers.map((member, index) => memberItem(member.name, member.type, index, range)), isIncomplete: false };
-
-  if (isContext && (parsed.def?.target === 'tracepoint') && parsed.target?.category && parsed.target.event) {
-    const format = catalog.tracepoints?.get(parsed.target.category.text, parsed.target.event.text)?.format;
-    if (!format) return undefined;
-    const items = eventFields(format).map((field, index) => fieldItem(field, index, range));
-    return { items, isIncomplete: false };
-  }
-  return undefined;
-}
-
-/** `struct foo *` parameters whose struct BTF knows; our generated ctx structs are not in BTF and fall through. */
-function membersFromBtf(param: ProgramParameter, catalog: KernelCatalog): { name: string; type: string }[] | undefined {
-  const match = /^(?:const\s+)?(?:struct|union)\s+([A-Za-z_]\w*)\s*\*$/.exec(param.type);
-  if (!match || !catalog.btf) return undefined;
-  const members = catalog.btf.structMembers(match[1]);
-  return members && members.length > 0 ? members : undefined;
-}
-
-function memberItem(name: string, type: string, index: number, range: { start: number; end: number }): CompletionItem {
-  return { label: name, kind: 'field', detail: type, insertText: name, sortText: pad(index), range };
-}
-
-function fieldItem(field: TracepointField, index: number, range: { start: number; end: number }): CompletionItem {
-  const item: CompletionItem = {
-    label: field.name,
-    kind: 'field',
-    detail: `${fieldDeclaration(field)} · offset ${field.offset}, size ${field.size}`,
-    insertText: field.name,
-    sortText: pad(index),
-    range,
-  };
-  if (field.dynamic) {
-    const base = field.dynamic.kind === 'data_loc' ? '(void *)ctx' : `(void *)&ctx->${field.name} + sizeof(ctx->${field.name})`;
-    item.documentation =
-      `Dynamic field: the record holds a u32 whose low 16 bits locate the ${field.dynamic.elementType} data ` +
-      `and whose high 16 bits give its length. Read it with\n` +
-      codeBlock(`unsigned int loc = ctx->${field.name};\nvoid *data = ${base} + (loc & 0xffff);`);
-  }
-  return item;
-}
-
-// ---------------------------------------------------------------------------------------------
 // bpf_* helpers
 
-function completeHelper(document: BpfDocument, offset: number, catalog: KernelCatalog): CompletionList | undefined {
+function completeHelper(document: BpfDocument, offset: number, catalog: KernelCatalog, eager: number): CompletionList | undefined {
   if (!catalog.helpers) return undefined;
   const word = /[A-Za-z_]\w*$/.exec(document.text.slice(Math.max(0, offset - 128), offset))?.[0] ?? '';
   // Only offer helpers for words that are heading to `bpf_`, so we do not crowd other completions.
@@ -458,11 +433,12 @@ function completeHelper(document: BpfDocument, offset: number, catalog: KernelCa
   const range = { start: offset - word.length, end: offset };
   const items = catalog.helpers
     .filter((helper) => helper.name.startsWith(word))
-    .map((helper): CompletionItem => ({
+    .map((helper, index): CompletionItem => ({
       label: helper.name,
       kind: 'function',
       detail: helper.signature,
-      documentation: helper.doc,
+      // Helper docs run to a few KB each; ~200 of them make `bpf_` lists heavy.
+      ...(index < eager ? { documentation: helper.doc } : { data: { kind: 'helper', name: helper.name } }),
       insertText: helper.name,
       sortText: helper.name,
       range,

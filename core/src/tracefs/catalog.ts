@@ -12,9 +12,10 @@ export interface TracepointCatalogEntry {
 }
 
 export interface TracepointInfo {
-  category: string;
-  event: string;
-  format?: TracepointFormat;
+  readonly category: string;
+  readonly event: string;
+  /** Parsed on first access; undefined when the format is unknown or did not parse. */
+  readonly format?: TracepointFormat;
 }
 
 export interface TracepointCatalogError {
@@ -40,14 +41,17 @@ export interface TracepointCatalog {
   findByEventName(event: string): TracepointInfo[];
   /** Sorted unique event names across categories (raw tracepoint names). */
   eventNames(): readonly string[];
-  /** Format files that did not parse cleanly; their events are still listed. */
+  /** Format files that did not parse cleanly (their events are still listed); parses every format. */
   readonly errors: readonly TracepointCatalogError[];
 }
 
+/**
+ * Builds the catalog without parsing any format file: a kernel has ~2,300 of them and a session
+ * looks at a handful, so each is parsed on its first `get()` (`format` is a lazy getter).
+ */
 export function buildTracepointCatalog(entries: Iterable<TracepointCatalogEntry>): TracepointCatalog {
-  const byCategory = new Map<string, Map<string, TracepointInfo>>();
-  const byEventName = new Map<string, TracepointInfo[]>();
-  const errors: TracepointCatalogError[] = [];
+  const byCategory = new Map<string, Map<string, LazyTracepointInfo>>();
+  const byEventName = new Map<string, LazyTracepointInfo[]>();
   let size = 0;
 
   for (const entry of entries) {
@@ -57,12 +61,7 @@ export function buildTracepointCatalog(entries: Iterable<TracepointCatalogEntry>
       byCategory.set(entry.category, events);
     }
     if (events.has(entry.event)) continue;
-    const info: TracepointInfo = { category: entry.category, event: entry.event };
-    if (entry.formatText !== undefined) {
-      const parsed = parseFormatFile(entry.formatText);
-      if (parsed.event) info.format = parsed.event;
-      if (parsed.errors.length > 0) errors.push({ category: entry.category, event: entry.event, errors: parsed.errors });
-    }
+    const info = new LazyTracepointInfo(entry.category, entry.event, entry.formatText);
     events.set(entry.event, info);
     const sameName = byEventName.get(entry.event);
     if (sameName) sameName.push(info);
@@ -77,7 +76,17 @@ export function buildTracepointCatalog(entries: Iterable<TracepointCatalogEntry>
 
   return {
     size,
-    errors,
+    // Asking for every error means parsing every format: only tests and diagnostics tools do.
+    get errors() {
+      const errors: TracepointCatalogError[] = [];
+      for (const category of sortedCategories) {
+        for (const info of byCategory.get(category)!.values()) {
+          const parseErrors = info.errors();
+          if (parseErrors.length > 0) errors.push({ category: info.category, event: info.event, errors: parseErrors });
+        }
+      }
+      return errors;
+    },
     categories: () => sortedCategories,
     events: (category) => sortedEvents.get(category) ?? [],
     get: (category, event) => byCategory.get(category)?.get(event),
@@ -87,6 +96,33 @@ export function buildTracepointCatalog(entries: Iterable<TracepointCatalogEntry>
     findByEventName: (event) => byEventName.get(event) ?? [],
     eventNames: () => sortedEventNames,
   };
+}
+
+/** Holds the raw format text until someone asks for the layout, then only the parsed form. */
+class LazyTracepointInfo implements TracepointInfo {
+  private text: string | undefined;
+  private parsed?: { format?: TracepointFormat; errors: ParseError[] };
+
+  constructor(readonly category: string, readonly event: string, formatText: string | undefined) {
+    this.text = formatText;
+  }
+
+  get format(): TracepointFormat | undefined {
+    return this.parse()?.format;
+  }
+
+  errors(): ParseError[] {
+    return this.parse()?.errors ?? [];
+  }
+
+  private parse(): { format?: TracepointFormat; errors: ParseError[] } | undefined {
+    if (this.parsed) return this.parsed;
+    if (this.text === undefined) return undefined;
+    const result = parseFormatFile(this.text);
+    this.text = undefined;
+    this.parsed = { ...(result.event ? { format: result.event } : {}), errors: result.errors };
+    return this.parsed;
+  }
 }
 
 /** First index whose value is >= `key` in a sorted array (code-unit order, as Array.prototype.sort). */

@@ -1,63 +1,205 @@
 /**
- * Fetches everything the catalogs need from a target in ONE command (one SSH round trip for a
- * remote host): kallsyms, tracefs tag files and every tracepoint format, gzip-compressed.
- * tracefs files report size 0, so archivers skip their content; `head` reads them to EOF.
- * The result is cached per kernel build, so a second open reads only the local cache.
+ * Reads everything the catalogs need from a target in ONE command (one SSH round trip for a
+ * remote host): kallsyms, tracefs tag files, every tracepoint format, and the loader's `probe`
+ * (fentry can only be known by a load attempt). The result is reduced to the compact prebuilt
+ * form and cached per kernel build, so a second open reads one JSON file and nothing else.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { parseBtf } from '../../../core/src/btf/reader';
-import { buildKernelCatalog, KernelCatalogWithProvenance, parseFetchOutput, SECTION_MARK } from '../../../core/src/catalog/kernel-catalog';
+import { Btf, parseBtf } from '../../../core/src/btf/reader';
+import {
+  btfFunctionNames, buildPrebuiltCatalog, catalogFromPrebuilt, KernelCatalogWithProvenance, LazyBtfLookup, parseFetchOutput,
+  PrebuiltCatalog, SECTION_MARK, validatePrebuiltCatalog,
+} from '../../../core/src/catalog/kernel-catalog';
+import { LocalTarget } from '../local-target';
 import { Target } from '../target';
 import { cacheDir } from '../paths';
 import { kernelBuild } from '../vmlinux';
 
+/**
+ * `$1` is the loader's path on the target (empty when there is none). Every read runs in the
+ * background into a temporary directory and the output is written at the end, so the reads
+ * overlap each other and the caller's BTF parsing instead of stalling on a full pipe.
+ * tracefs files report size 0, so archivers skip their content; `head` reads them to EOF.
+ */
 const FETCH_SCRIPT = [
   'T=/sys/kernel/tracing; [ -d "$T/events" ] || T=/sys/kernel/debug/tracing',
+  'D=$(mktemp -d 2>/dev/null || mktemp -d -p /dev/shm 2>/dev/null) || { echo "no writable temporary directory on the host" >&2; exit 1; }',
+  'trap \'rm -rf "$D"\' EXIT',
   `m() { printf '${SECTION_MARK}%s\\n' "$1"; }`,
-  'm kallsyms; cat /proc/kallsyms',
-  'm filter; cat "$T/available_filter_functions" 2>/dev/null',
-  'm blacklist; cat /sys/kernel/debug/kprobes/blacklist 2>/dev/null',
+  'cat /proc/kallsyms > "$D/kallsyms" &',
+  'cat "$T/available_filter_functions" > "$D/filter" 2>/dev/null &',
+  'cat /sys/kernel/debug/kprobes/blacklist > "$D/blacklist" 2>/dev/null &',
+  '(cd "$T/events" 2>/dev/null && head -n 100000 -- */*/format) > "$D/formats" 2>/dev/null &',
+  'if [ -n "$1" ]; then "$1" probe > "$D/probe" 2>&1 & fi',
+  'wait',
+  'm kallsyms; cat "$D/kallsyms"',
+  'm filter; cat "$D/filter" 2>/dev/null',
+  'm blacklist; cat "$D/blacklist" 2>/dev/null',
   'm kprobes; if [ -e /sys/bus/event_source/devices/kprobe ] || [ -e "$T/kprobe_events" ]; then echo yes; else echo no; fi',
   'm btf; if [ -e /sys/kernel/btf/vmlinux ]; then echo yes; else echo no; fi',
-  'm formats; cd "$T/events" 2>/dev/null && head -n 100000 -- */*/format 2>/dev/null',
+  'if [ -n "$1" ]; then m probe; cat "$D/probe" 2>/dev/null; fi',
+  'm formats; cat "$D/formats"',
   'exit 0',
 ].join('\n');
 
-export interface CatalogTimings { fetchMs: number; buildMs: number; cached: boolean }
+/** The per-build cache file; its `version` field says whether this build can read it. */
+const CACHE_FILE = 'kernel-catalog.json';
+/** What earlier builds cached (the raw fetch output); removed when found. */
+const STALE_CACHE_FILES = ['catalog-inputs.gz'];
 
-const CACHE_FILE = 'catalog-inputs.gz';
+export interface CatalogTimings {
+  /** Reading the cache, or running the fetch on the target. */
+  fetchMs: number;
+  /** Everything else until the catalog is usable. */
+  buildMs: number;
+  cached: boolean;
+}
 
-/** The compressed fetch output for the target, from the disk cache when this kernel build was seen before. */
-export async function fetchCatalogArchive(target: Target): Promise<{ archive: Buffer; cached: boolean; key: string }> {
-  const { build } = await kernelBuild(target);
-  const file = path.join(cacheDir('targets', build.key), CACHE_FILE);
-  if (fs.existsSync(file)) return { archive: fs.readFileSync(file), cached: true, key: build.key };
-  // gzip on the host: the raw text is ~10 MB, compressed ~1.5 MB over the wire.
-  const result = await target.exec(['sh', '-c', `(${FETCH_SCRIPT}) | gzip -1`], { privileged: true, timeoutMs: 60_000 });
+export interface FetchedCatalog {
+  prebuilt: PrebuiltCatalog;
+  /** The target's BTF, already parsed for the hasBtf tags (null when it has none or it did not parse). */
+  btf: Btf | null;
+  /** sha256 of the fetch output and of the BTF, for provenance. */
+  inputsSha256: string;
+  btfSha256: string | undefined;
+  errors: string[];
+  fetchMs: number;
+  buildMs: number;
+}
+
+/** Runs the fetch on the target and builds the prebuilt form (the expensive path: a new kernel build). */
+export async function fetchPrebuiltCatalog(target: Target): Promise<FetchedCatalog> {
+  const started = performance.now();
+  const errors: string[] = [];
+  const [{ build, btf: btfBytes }, loader] = await Promise.all([
+    kernelBuild(target).catch((error: Error) => {
+      errors.push(error.message);
+      return { build: undefined, btf: undefined };
+    }),
+    target.loaderPath().catch((error: Error) => {
+      errors.push(`no loader for the probe (fentry support stays unknown): ${error.message}`);
+      return '';
+    }),
+  ]);
+  // gzip on a remote host: the raw text is ~10 MB, compressed ~1.5 MB over the wire. Locally it only costs time.
+  const compress = !(target instanceof LocalTarget);
+  const script = compress ? `(${FETCH_SCRIPT}) | gzip -1` : FETCH_SCRIPT;
+  const running = target.exec(['sh', '-c', script, 'sh', loader], { privileged: true, timeoutMs: 60_000 });
+  // Parse the BTF while the host reads its files.
+  const parsedBtf = btfBytes ? parseBtf(btfBytes) : undefined;
+  if (parsedBtf) errors.push(...parsedBtf.errors.map((error) => `BTF: ${error}`));
+  const btf = parsedBtf?.btf ?? null;
+  const functionNames = btf ? btfFunctionNames(btf) : undefined;
+  const result = await running;
+  const fetchMs = performance.now() - started;
   if (result.code !== 0 || result.stdout.length === 0) {
     throw new Error(`reading the kernel catalogs on ${target.name} failed: ${result.stderr.trim() || `exit ${result.code}`}`);
   }
-  const temporary = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(temporary, result.stdout);
-  fs.renameSync(temporary, file);
-  return { archive: result.stdout, cached: false, key: build.key };
+  const buildStarted = performance.now();
+  const raw = compress ? gunzipSync(result.stdout) : result.stdout;
+  const inputsSha256 = createHash('sha256').update(raw).digest('hex');
+  const parsed = parseFetchOutput(raw.toString('utf8'));
+  errors.push(...parsed.errors);
+  const prebuilt = buildPrebuiltCatalog(parsed.inputs, functionNames, {
+    target: target.name,
+    kernel: build?.release ?? await target.kernelRelease().catch(() => 'unknown'),
+    ...(build ? { arch: build.arch, btfDigest: build.btfDigest } : {}),
+    fetchedAt: new Date().toISOString(),
+  });
+  return {
+    prebuilt, btf, inputsSha256, errors, fetchMs, buildMs: performance.now() - buildStarted,
+    btfSha256: btfBytes ? createHash('sha256').update(btfBytes).digest('hex') : undefined,
+  };
 }
 
+/**
+ * The target's catalog: from the per-build cache when this kernel build was seen before
+ * (tens of ms), else fetched and built (and cached). Rejects when the target cannot be read;
+ * the caller then falls back to the bundled snapshot (snapshot.ts).
+ */
 export async function loadKernelCatalog(target: Target): Promise<{ catalog: KernelCatalogWithProvenance; timings: CatalogTimings; errors: string[] }> {
-  const fetchStarted = performance.now();
-  const [{ archive, cached }, { build, btf: btfBytes }] = await Promise.all([fetchCatalogArchive(target), kernelBuild(target)]);
-  const fetchMs = performance.now() - fetchStarted;
-  const buildStarted = performance.now();
-  const { inputs, errors } = parseFetchOutput(gunzipSync(archive).toString('utf8'));
-  const parsedBtf = parseBtf(btfBytes);
-  errors.push(...parsedBtf.errors.map((error) => `BTF: ${error}`));
-  const catalog = buildKernelCatalog(inputs, parsedBtf.btf ?? undefined);
-  const buildMs = performance.now() - buildStarted;
+  const started = performance.now();
+  const errors: string[] = [];
+  const known = await kernelBuild(target).catch((error: Error) => {
+    // No BTF, no cache key: still worth reading kallsyms and tracefs, just not caching them.
+    errors.push(`${error.message}; the catalog is not cached`);
+    return undefined;
+  });
+  if (!known) return loadUncached(target, started, errors);
+  const { build, btf: btfBytes } = known;
+  const dir = cacheDir('targets', build.key);
+  const file = path.join(dir, CACHE_FILE);
+  const cachedText = readIfExists(file);
+  if (cachedText !== undefined) {
+    const fetchMs = performance.now() - started;
+    const { prebuilt, error } = parseCatalogJson(cachedText);
+    if (prebuilt) {
+      // The kernel's BTF is already in memory (it keys the cache); parsing waits for the first prototype question.
+      const catalog = catalogFromPrebuilt(prebuilt, new LazyBtfLookup(() => parseBtf(btfBytes)));
+      const totalMs = performance.now() - started;
+      return {
+        catalog: { ...catalog, origin: { source: 'cache', target: target.name, kernel: build.release, buildMs: totalMs } },
+        timings: { fetchMs, buildMs: totalMs - fetchMs, cached: true },
+        errors,
+      };
+    }
+    errors.push(`cache ${file} not used (${error}); rebuilding`);
+  }
+
+  const fetched = await fetchPrebuiltCatalog(target);
+  errors.push(...fetched.errors);
+  const json = JSON.stringify(fetched.prebuilt);
+  writeAtomically(file, json);
+  for (const stale of STALE_CACHE_FILES) fs.rmSync(path.join(dir, stale), { force: true });
+  // Built from the JSON rather than the objects in hand: its strings are fresh, while those are
+  // slices of the ~10 MB fetch output and would keep all of it alive. It also is the cache's path.
+  const catalog = catalogFromPrebuilt(JSON.parse(json) as PrebuiltCatalog,
+    fetched.btf ? LazyBtfLookup.of(fetched.btf) : new LazyBtfLookup(() => ({ btf: null, errors: ['the target has no usable BTF'] })));
+  const totalMs = performance.now() - started;
   return {
-    catalog: { ...catalog, origin: { source: cached ? 'cache' : 'live', target: target.name, kernel: build.release, buildMs } },
-    timings: { fetchMs, buildMs, cached },
+    catalog: { ...catalog, origin: { source: 'live', target: target.name, kernel: build.release, buildMs: totalMs } },
+    timings: { fetchMs: fetched.fetchMs, buildMs: totalMs - fetched.fetchMs, cached: false },
     errors,
   };
+}
+
+async function loadUncached(target: Target, started: number, errors: string[]) {
+  const fetched = await fetchPrebuiltCatalog(target);
+  errors.push(...fetched.errors);
+  const catalog = catalogFromPrebuilt(JSON.parse(JSON.stringify(fetched.prebuilt)) as PrebuiltCatalog);
+  const totalMs = performance.now() - started;
+  return {
+    catalog: { ...catalog, origin: { source: 'live' as const, target: target.name, kernel: fetched.prebuilt.provenance.kernel ?? 'unknown', buildMs: totalMs } },
+    timings: { fetchMs: fetched.fetchMs, buildMs: totalMs - fetched.fetchMs, cached: false },
+    errors,
+  };
+}
+
+/** JSON text → validated prebuilt catalog; never throws. */
+export function parseCatalogJson(text: string): { prebuilt?: PrebuiltCatalog; error?: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return { error: `not JSON: ${(error as Error).message}` };
+  }
+  return validatePrebuiltCatalog(value);
+}
+
+function readIfExists(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function writeAtomically(file: string, data: string | Uint8Array): void {
+  // Write then rename, so a concurrent reader never sees half a file.
+  const temporary = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(temporary, data);
+  fs.renameSync(temporary, file);
 }

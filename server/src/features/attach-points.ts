@@ -31,7 +31,7 @@ export class AttachPointFeature {
   async validate(document: TextDocument): Promise<void> {
     const catalog = this.catalogs.peek();
     if (!catalog) return;
-    const origin = catalog.origin.source === 'snapshot' ? ` (bundled snapshot of ${catalog.origin.kernel}: no target reachable)` : '';
+    const origin = catalog.origin.source === 'snapshot' ? ` (from a bundled snapshot of ${catalog.origin.kernel}: no target reachable)` : '';
     const diagnostics: Diagnostic[] = doValidate(this.service.parse(document), catalog).map((diagnostic) => ({
       range: toRange(document, diagnostic.range),
       severity: SEVERITY[diagnostic.severity],

@@ -17,6 +17,9 @@ export class HoverFeature {
     const catalog = this.catalogs.peek() ?? await this.catalogs.get();
     if (!document || !catalog) return null;
     const hover = doHover(this.service.parse(document), document.offsetAt(params.position), catalog);
-    return hover ? { contents: { kind: 'markdown', value: hover.contents }, range: toRange(document, hover.range) } : null;
+    if (!hover) return null;
+    // Facts from another machine's kernel must say so.
+    const origin = catalog.origin.source === 'snapshot' ? `\n\n---\n_from a bundled snapshot of ${catalog.origin.kernel}: no target reachable_` : '';
+    return { contents: { kind: 'markdown', value: hover.contents + origin }, range: toRange(document, hover.range) };
   }
 }
