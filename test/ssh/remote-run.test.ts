@@ -58,7 +58,11 @@ async function untilDetached(what: string): Promise<void> {
 async function startAndSeeTrace(target: RemoteTarget): Promise<RunSession> {
   const session = await RunSession.start(target, objectPath, { trace: true });
   const marker = `/tmp/bpfdev-remote-${process.pid}-${Date.now()}`;
-  const seen = new Promise<string>((resolve) => session.on('trace', (line) => { if (line.includes(marker)) resolve(line); }));
+  const seen = new Promise<string>((resolve, reject) => {
+    session.on('trace', (line) => { if (line.includes(marker)) resolve(line); });
+    // Only one trace_pipe reader per kernel: fail with the reason instead of waiting for lines that cannot come.
+    session.on('event', (event) => { if (event.event === 'trace-busy') reject(new Error(String(event.reason))); });
+  });
   const ready = await session.ready;
   assert.equal(ready.attached, 1, `attach failed: ${JSON.stringify(session.attachFailures)}`);
   assert.ok(loadedProgramNames().includes(PROGRAM));
