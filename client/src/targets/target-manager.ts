@@ -16,6 +16,7 @@ export class TargetManager implements vscode.Disposable {
   private readonly local = new LocalTarget();
   private target: Target = this.local;
   private connecting?: Promise<Target>;
+  private readonly usedSecretKeys = new Set<string>();
   private readonly changed = new vscode.EventEmitter<Target>();
   readonly onDidChange = this.changed.event;
 
@@ -58,11 +59,21 @@ export class TargetManager implements vscode.Disposable {
 
   private async connect(spec: string): Promise<Target> {
     this.log.info(`connecting to ${spec}`);
-    const target = await RemoteTarget.connect(spec, {
-      askHostKey: (question) => this.askHostKey(question),
-      askSecret: (request) => this.secret(request),
-      log: (message) => this.log.info(message),
-    });
+    const typed = new Map<string, string>();
+    let target: RemoteTarget;
+    try {
+      target = await RemoteTarget.connect(spec, {
+        askHostKey: (question) => this.askHostKey(question),
+        askSecret: (request) => this.secret(request, typed),
+        log: (message) => this.log.info(message),
+      });
+    } catch (error) {
+      // A stored secret that no longer works is forgotten, so the next attempt asks again.
+      if ((error as { code?: string }).code === 'AUTH_FAILED') await this.forgetSecrets(spec);
+      throw error;
+    }
+    // Secrets the user typed are kept only once they proved right.
+    for (const [key, value] of typed) await this.context.secrets.store(key, value);
     target.connection.on('close', (error) => {
       this.log.warn(`connection to ${spec} closed${error ? `: ${error.message}` : ''}`);
       if (this.target === target) {
@@ -85,13 +96,22 @@ export class TargetManager implements vscode.Disposable {
     return answer === trust;
   }
 
-  /** Secrets come from SecretStorage when stored, else from the user (and are stored only if the login works). */
-  private async secret(request: { kind: 'passphrase' | 'password'; id: string; prompt: string }): Promise<string | undefined> {
+  /** Secrets come from SecretStorage when stored, else from the user (kept in `typed` until the login works). */
+  private async secret(request: { kind: 'passphrase' | 'password'; id: string; prompt: string }, typed: Map<string, string>): Promise<string | undefined> {
     const key = `bpfdev.${request.id}`;
     const stored = await this.context.secrets.get(key);
-    if (stored !== undefined) return stored;
+    if (stored !== undefined) {
+      this.usedSecretKeys.add(key);
+      return stored;
+    }
     const value = await vscode.window.showInputBox({ prompt: request.prompt, password: true, ignoreFocusOut: true });
-    if (value !== undefined) await this.context.secrets.store(key, value);
+    if (value !== undefined) typed.set(key, value);
     return value;
+  }
+
+  private async forgetSecrets(spec: string): Promise<void> {
+    for (const key of this.usedSecretKeys) await this.context.secrets.delete(key);
+    this.usedSecretKeys.clear();
+    this.log.info(`authentication to ${spec} failed; stored credentials used for it were forgotten`);
   }
 }
