@@ -55,6 +55,8 @@ export class RunSession extends EventEmitter<RunSessionEvents> {
   readonly attached: AttachedEvent[] = [];
   readonly attachFailures: AttachFailedEvent[] = [];
   readonly loadFailures: (ProgramEvent | LoaderErrorEvent)[] = [];
+  /** Why trace lines cannot be streamed (trace_pipe busy or absent); programs run regardless. */
+  traceUnavailable?: string;
   readonly ready: Promise<ReadyEvent>;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private stopping?: Promise<void>;
@@ -79,6 +81,7 @@ export class RunSession extends EventEmitter<RunSessionEvents> {
         case 'program': if ((event as ProgramEvent).verdict !== 'ok') this.loadFailures.push(event as ProgramEvent); break;
         case 'error': this.loadFailures.push(event as LoaderErrorEvent); break;
         case 'ready': resolveReady(event as ReadyEvent); break;
+        case 'trace-busy': case 'trace-unavailable': this.traceUnavailable = String((event as { reason?: unknown }).reason ?? event.event); break;
       }
       this.emit('event', event);
     };

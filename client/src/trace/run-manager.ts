@@ -16,6 +16,8 @@ export interface RunSummary {
   target: string;
   attached: { name: string; section: string; progId: number }[];
   failed: { name: string; section: string; reason: string }[];
+  /** Set when the programs run but their trace lines cannot be shown (another trace_pipe reader). */
+  traceUnavailable?: string;
 }
 
 interface ActiveRun {
@@ -82,7 +84,12 @@ export class RunManager implements vscode.Disposable {
       target: target.name,
       attached: session.attached.map(({ name, section, progId }) => ({ name, section, progId })),
       failed: session.attachFailures.map(({ name, section, reason }) => ({ name, section, reason })),
+      ...(session.traceUnavailable ? { traceUnavailable: session.traceUnavailable } : {}),
     };
+    if (summary.traceUnavailable) {
+      this.output.appendLine(`--- no trace lines: ${summary.traceUnavailable} ---`);
+      void vscode.window.showWarningMessage(`eBPF: ${path.basename(file)} runs on ${target.name}, but its trace cannot be shown: ${summary.traceUnavailable}`);
+    }
     this.output.appendLine(`--- ${path.basename(file)} on ${target.name}: ${summary.attached.length} attached` +
       (summary.failed.length ? `, ${summary.failed.length} failed (${summary.failed.map((f) => `${f.name}: ${f.reason}`).join('; ')})` : '') + ' ---');
     this.output.show(true);
