@@ -1,6 +1,10 @@
 // Drives the real language server over stdio, as an editor would, and prints the numbers of
-// issue #3: completion latency in the server and round trip, cold and warm catalog build,
+// issue #3: completion latency in the server and round trip, cold and warm catalog load,
 // server RSS. Run after `npm run build`:  npm run bench:lsp
+//
+// One document is opened and then edited keystroke by keystroke (didChange with the full text,
+// as a client without incremental sync sends it), each keystroke followed by a completion
+// request: the round trip therefore includes the attach-point checks each edit triggers.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -20,20 +24,23 @@ async function startServer() {
   connection.onRequest('workspace/configuration', (params) => params.items.map(() => ({ verifyOnSave: false })));
   connection.onRequest('client/registerCapability', () => null);
   connection.listen();
+  const started = performance.now();
   await connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: { workspace: { configuration: true } } });
+  const upMs = performance.now() - started;
   connection.sendNotification('initialized', {});
-  return { child, connection };
+  return { child, connection, started, upMs };
 }
 
 function percentile(sorted, q) { return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]; }
 const ms = (value) => `${value.toFixed(2)} ms`;
 
-async function waitForCatalog(connection) {
+/** Polls `bpfdev/stats` until `ready(stats)`; the wall time includes any request queued behind the server's work. */
+async function waitFor(connection, ready, what) {
   const started = performance.now();
   for (;;) {
     const stats = await connection.sendRequest('bpfdev/stats');
-    if (stats.catalog) return { stats, wallMs: performance.now() - started };
-    if (performance.now() - started > 60_000) throw new Error('no catalog after 60 s');
+    if (ready(stats)) return { stats, wallMs: performance.now() - started };
+    if (performance.now() - started > 60_000) throw new Error(`no ${what} after 60 s`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
@@ -46,13 +53,36 @@ const syscallsEvents = fs.readdirSync(path.join(tracefs, 'syscalls'));
 let seed = 7;
 const random = (n) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
 
+/** Position of the `|` marker in `text` as an LSP position, and the text without it. */
+function at(source) {
+  const offset = source.indexOf('|');
+  const text = source.slice(0, offset) + source.slice(offset + 1);
+  const lines = text.slice(0, offset).split('\n');
+  return { text, position: { line: lines.length - 1, character: lines[lines.length - 1].length } };
+}
+
 console.log(`bench-lsp: ${kallsyms.length} kernel text symbols, ${fs.readdirSync(tracefs).length} tracepoint categories here`);
 for (const phase of ['cold', 'warm']) {
-  const { child, connection } = await startServer();
-  const { stats, wallMs } = await waitForCatalog(connection);
-  console.log(`${phase} catalog: built in ${ms(stats.catalog.buildMs)} (${stats.catalog.source}; ready ${ms(wallMs)} after initialize), ` +
-    `${stats.catalog.tracepoints} tracepoints, ${stats.catalog.kernelFunctions} kernel functions`);
+  const { child, connection, started, upMs } = await startServer();
+  const { stats } = await waitFor(connection, (s) => s.catalog, 'catalog');
+  const readyMs = performance.now() - started;
+  const { catalog } = stats;
+  console.log(`${phase} catalog: loaded in ${ms(catalog.buildMs)} (${catalog.source}; in use ${ms(readyMs)} after spawning the server, ` +
+    `which answered initialize after ${ms(upMs)}), ` +
+    `${catalog.tracepoints} tracepoints, ${catalog.kernelFunctions} kernel functions`);
+  if (phase === 'cold') {
+    const caps = catalog.capabilities;
+    console.log(`  probed: kprobes ${caps.kprobes}, fentry ${caps.fentry}${caps.fentryReason ? ` (${caps.fentryReason})` : ''}, BTF ${caps.btf}, libbpf ${catalog.libbpfVersion ?? '?'}`);
+  }
   if (phase === 'warm') {
+    const afterLoad = await connection.sendRequest('bpfdev/stats');
+    console.log(`server RSS after the load: ${(afterLoad.rssBytes / 1048576).toFixed(0)} MB (heap ${(afterLoad.heapUsedBytes / 1048576).toFixed(0)} MB)`);
+    // The BTF is parsed in the background right after the load; a request arriving meanwhile waits.
+    const btf = await waitFor(connection, (s) => s.catalog?.btfLoadMs !== undefined, 'BTF');
+    console.log(`BTF parsed and indexed in the background: ${ms(btf.stats.catalog.btfLoadMs)} (a request sent meanwhile waited ${ms(btf.wallMs)})`);
+
+    let version = 1;
+    connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'c', version, text: '' } });
     const roundTrips = [];
     let found = 0;
     // Each sample types a name the way a person does: VS Code re-queries while the list is
@@ -65,11 +95,10 @@ for (const phase of ['cold', 'warm']) {
       let seen = false;
       for (let length = 1 + random(Math.min(4, wanted.length)); length <= wanted.length; length++) {
         const text = `${before}${wanted.slice(0, length)}")\nint p(void *ctx) { return 0; }\n`;
-        connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'c', version: i * 1000 + length, text } });
-        const started = performance.now();
+        connection.sendNotification('textDocument/didChange', { textDocument: { uri, version: ++version }, contentChanges: [{ text }] });
+        const requested = performance.now();
         const list = await connection.sendRequest('textDocument/completion', { textDocument: { uri }, position: { line: 0, character: before.length + length } });
-        roundTrips.push(performance.now() - started);
-        connection.sendNotification('textDocument/didClose', { textDocument: { uri } });
+        roundTrips.push(performance.now() - requested);
         seen = list.items.some((item) => item.label === wanted || item.label.endsWith(`/${wanted}`));
         // A complete list is final: the editor filters it locally from here on.
         if (seen || !list.isIncomplete) break;
@@ -84,7 +113,29 @@ for (const phase of ['cold', 'warm']) {
     console.log(`completion in server: p50 ${ms(inServer.p50)}, p99 ${ms(inServer.p99)}, max ${ms(inServer.max)} over ${inServer.count}`);
     console.log(`completion round trip: p50 ${ms(percentile(roundTrips, 0.5))}, p99 ${ms(percentile(roundTrips, 0.99))}`);
     console.log(`exact name offered while typing: ${found}/${typedNames} names`);
-    console.log(`server RSS: ${(after.rssBytes / 1048576).toFixed(0)} MB (heap ${(after.heapUsedBytes / 1048576).toFixed(0)} MB)`);
+
+    // What needs BTF: resolving a kprobe item (prototype + BPF_KPROBE edit), hover, CO-RE members.
+    const program = at('SEC("kprobe/vfs_|read")\nint BPF_KPROBE(p)\n{\n\tstruct task_struct *task = (void *)bpf_get_current_task();\n\treturn BPF_CORE_READ(task, );\n}\n');
+    connection.sendNotification('textDocument/didChange', { textDocument: { uri, version: ++version }, contentChanges: [{ text: program.text }] });
+    const list = await connection.sendRequest('textDocument/completion', { textDocument: { uri }, position: program.position });
+    const resolveTimes = [];
+    for (const item of list.items.slice(0, 50)) {
+      const requested = performance.now();
+      await connection.sendRequest('completionItem/resolve', item);
+      resolveTimes.push(performance.now() - requested);
+    }
+    resolveTimes.sort((a, b) => a - b);
+    const hoverStarted = performance.now();
+    const hover = await connection.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 0, character: 14 } });
+    const hoverMs = performance.now() - hoverStarted;
+    const memberStarted = performance.now();
+    const members = await connection.sendRequest('textDocument/completion', { textDocument: { uri }, position: { line: 4, character: 'x\treturn BPF_CORE_READ(task, '.length - 1 } });
+    const memberMs = performance.now() - memberStarted;
+    console.log(`resolve round trip: p50 ${ms(percentile(resolveTimes, 0.5))}, max ${ms(resolveTimes[resolveTimes.length - 1])} over ${resolveTimes.length}; ` +
+      `hover ${ms(hoverMs)}${/vfs_read\(/.test(hover?.contents?.value ?? '') ? '' : ' (no prototype!)'}; ` +
+      `BPF_CORE_READ(task, members: ${members.items.length} in ${ms(memberMs)}`);
+    const final = await connection.sendRequest('bpfdev/stats');
+    console.log(`server RSS at the end: ${(final.rssBytes / 1048576).toFixed(0)} MB (heap ${(final.heapUsedBytes / 1048576).toFixed(0)} MB)`);
   }
   connection.dispose();
   child.kill();
