@@ -42,13 +42,21 @@ export interface MapsEvent {
   error?: string;
 }
 
-/** Hex as the loader writes it to bytes; odd lengths and non-hex digits end the decode early. */
+function hexDigit(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  if (code >= 0x61 && code <= 0x66) return code - 0x57;
+  if (code >= 0x41 && code <= 0x46) return code - 0x37;
+  return -1;
+}
+
+/** Hex as the loader writes it to bytes; a non-hex digit ends the decode there. */
 export function hexToBytes(hex: string): Uint8Array {
   const bytes = new Uint8Array(hex.length >> 1);
   for (let index = 0; index < bytes.length; index++) {
-    const value = parseInt(hex.substr(index * 2, 2), 16);
-    if (Number.isNaN(value)) return bytes.subarray(0, index);
-    bytes[index] = value;
+    const high = hexDigit(hex.charCodeAt(index * 2));
+    const low = hexDigit(hex.charCodeAt(index * 2 + 1));
+    if (high < 0 || low < 0) return bytes.subarray(0, index);
+    bytes[index] = high * 16 + low;
   }
   return bytes;
 }
