@@ -126,3 +126,34 @@ test('privilege: root runs directly, a sudoer through sudo -n, others get an err
     await Promise.all([root.dispose(), sudoer.dispose(), plain.dispose()]);
   }
 });
+
+test('ProxyJump: the connection goes through the jump host (here the same sshd, reached via forwarding)', { skip }, async () => {
+  const config = `${sshd.dir}/jump_ssh_config`;
+  fs.writeFileSync(config, `${fs.readFileSync(sshd.configPath, 'utf8')}
+Host bpfdev-behind-jump
+  HostName 127.0.0.1
+  Port ${sshd.port}
+  User root
+  IdentityFile ${sshd.dir}/client_key
+  IdentitiesOnly yes
+  UserKnownHostsFile ${sshd.knownHostsPath}
+  ProxyJump bpfdev-test
+`);
+  const previous = process.env.BPFDEV_SSH_CONFIG;
+  process.env.BPFDEV_SSH_CONFIG = config;
+  try {
+    const host = resolveHost('bpfdev-behind-jump', fs.readFileSync(config, 'utf8'));
+    assert.equal(host.proxyJump, 'bpfdev-test');
+    const logins = () => (fs.readFileSync(`${sshd.dir}/sshd.log`, 'utf8').match(/Accepted publickey for root/g) ?? []).length;
+    const before = logins();
+    const connection = await SshConnection.connect(host, { askHostKey: neverAsked });
+    const result = await connection.exec(['echo', 'behind the jump']);
+    assert.equal(result.stdout.toString(), 'behind the jump\n');
+    // Two logins for one connect: the jump host's, then the target's through the forwarded channel.
+    assert.equal(logins() - before, 2);
+    await connection.dispose();
+  } finally {
+    if (previous === undefined) delete process.env.BPFDEV_SSH_CONFIG;
+    else process.env.BPFDEV_SSH_CONFIG = previous;
+  }
+});
