@@ -14,6 +14,7 @@ const USAGE = `usage:
 options:
   --host HOST              target host: an ~/.ssh/config alias, user@host[:port], or local (default)
   --trust-host-key SHA256:...  accept this exact host key fingerprint when the host is not in known_hosts
+  --remote-compile         compile on the target host with its clang (default: here)
   --clang PATH             clang to use (default: clang)
   --cflags "FLAGS"         extra clang flags
 `;
@@ -34,6 +35,7 @@ async function main(argv: string[]): Promise<number> {
       cflags: { type: 'string' },
       host: { type: 'string' },
       'trust-host-key': { type: 'string' },
+      'remote-compile': { type: 'boolean', default: false },
     },
   });
   const target = { host: values.host, trustHostKey: values['trust-host-key'] };
@@ -43,7 +45,11 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`bpfdev ${command}: expected exactly one FILE\n\n${USAGE}`);
     return 2;
   }
-  const compile = { clang: values.clang, extraFlags: values.cflags ? values.cflags.split(/\s+/).filter(Boolean) : [] };
+  const compile = {
+    clang: values.clang,
+    extraFlags: values.cflags ? values.cflags.split(/\s+/).filter(Boolean) : [],
+    ...(values['remote-compile'] ? { compileOn: 'target' as const } : {}),
+  };
   switch (command) {
     case 'verify':
       return runVerify(file, { json: values.json ?? false, compile, target });

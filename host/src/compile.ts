@@ -27,6 +27,8 @@ export interface CompileOptions {
   precompiledHeader?: 'auto' | 'wait' | 'off';
   /** The file's text, when the caller has read it already. */
   sourceText?: string;
+  /** `target`: compile on the target host with its own clang (remote-compile.ts). Default: here. */
+  compileOn?: 'local' | 'target';
 }
 
 export interface PchUsage {
@@ -69,6 +71,9 @@ export function compileFlags(arch: string, vmlinuxDir: string, extraFlags: strin
 }
 
 export async function compileForTarget(sourcePath: string, target: Target, options: CompileOptions = {}): Promise<CompileResult> {
+  // Required lazily: remote-compile imports this module for compileFlags.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  if (options.compileOn === 'target') return (require('./remote-compile') as typeof import('./remote-compile')).compileOnTarget(sourcePath, target, options);
   const started = performance.now();
   const source = path.resolve(sourcePath);
   if (!fs.existsSync(source)) throw new TargetError(`no such file: ${source}`, 'ENOENT');

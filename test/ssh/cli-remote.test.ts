@@ -67,3 +67,17 @@ test('an unknown host key is refused without a terminal, with the fingerprint to
   assert.equal(trusted.status, 0, trusted.stderr);
   assert.match(fs.readFileSync(emptyKnownHosts, 'utf8'), /ssh-ed25519/);
 });
+
+test('--remote-compile builds with the host\'s clang and maps its diagnostics back to local paths', { skip, timeout: 90_000 }, () => {
+  const dir = fs.mkdtempSync('/tmp/bpfdev-remote-compile-test-');
+  const file = path.join(dir, 'typo.bpf.c');
+  fs.writeFileSync(path.join(dir, 'local.h'), '#define ANSWER 42\n');
+  fs.writeFileSync(file, '#include "vmlinux.h"\n#include <bpf/bpf_helpers.h>\n#include "local.h"\nchar LICENSE[] SEC("license") = "GPL";\nSEC("tp/syscalls/sys_enter_openat")\nint f(void *ctx) { return ANSWER + missing_name; }\n');
+  const failed = spawnSync(process.execPath, [cli, 'verify', file, '--host', 'bpfdev-test', '--remote-compile'], { encoding: 'utf8', env });
+  assert.equal(failed.status, 1);
+  assert.match(failed.stdout, new RegExp(`^${file.replace(/[.]/g, '\\.')}:6:\\d+: error: use of undeclared identifier 'missing_name'`, 'm'));
+  fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(' + missing_name', ''));
+  const passed = spawnSync(process.execPath, [cli, 'verify', file, '--json', '--host', 'bpfdev-test', '--remote-compile'], { encoding: 'utf8', env });
+  assert.equal(passed.status, 0, passed.stdout + passed.stderr);
+  assert.equal((JSON.parse(passed.stdout) as { programs: { verdict: string }[] }).programs[0].verdict, 'ok');
+});
