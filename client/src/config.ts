@@ -9,6 +9,7 @@ export function settingsFor(resource?: vscode.Uri): BpfdevSettings {
     clangPath: section.get('clangPath', DEFAULT_SETTINGS.clangPath),
     extraCflags: section.get('extraCflags', DEFAULT_SETTINGS.extraCflags),
     verifyOnSave: section.get('verifyOnSave', DEFAULT_SETTINGS.verifyOnSave),
+    compileOnTarget: section.get('compileOnTarget', DEFAULT_SETTINGS.compileOnTarget),
   };
 }
 

@@ -13,6 +13,8 @@ export interface BpfdevSettings {
   clangPath: string;
   extraCflags: string[];
   verifyOnSave: boolean;
+  /** Compile with the target host's clang instead of the local one. */
+  compileOnTarget: boolean;
 }
 
 export const DEFAULT_SETTINGS: BpfdevSettings = {
@@ -20,6 +22,7 @@ export const DEFAULT_SETTINGS: BpfdevSettings = {
   clangPath: 'clang',
   extraCflags: [],
   verifyOnSave: true,
+  compileOnTarget: false,
 };
 
 /** A program of the verified object as the server reports it (mirrors the CLI's JSON). */

@@ -16,7 +16,7 @@ export function registerRunCommand(context: vscode.ExtensionContext, runs: RunMa
     try {
       return await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `eBPF: running ${vscode.workspace.asRelativePath(document.uri)}`, cancellable: false },
-        (progress) => runs.start(document.uri.fsPath, { clang: settings.clangPath, extraFlags: settings.extraCflags }, (message) => progress.report({ message })),
+        (progress) => runs.start(document.uri.fsPath, { clang: settings.clangPath, extraFlags: settings.extraCflags, ...(settings.compileOnTarget ? { compileOn: 'target' as const } : {}) }, (message) => progress.report({ message })),
       );
     } catch (error) {
       const hint = (error as { hint?: string }).hint;
