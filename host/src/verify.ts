@@ -62,7 +62,7 @@ export function nextTurn(): Promise<void> {
  * slices, so a server keeps answering while a multi-MB log is read; small ones are left to the
  * report builder, which parses them in one go.
  */
-async function parseLogsWithoutBlocking(programs: ProgramEvent[]): Promise<(VerifierReport | undefined)[]> {
+export async function parseLogsWithoutBlocking(programs: ProgramEvent[]): Promise<(VerifierReport | undefined)[]> {
   const parsed: (VerifierReport | undefined)[] = [];
   for (const program of programs) {
     parsed.push(program.log && program.log.length > DEFAULT_SLICE_CHARS ? await parseVerifierLogSliced(program.log, nextTurn) : undefined);
