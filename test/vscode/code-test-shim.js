@@ -144,8 +144,9 @@ class Run {
   }
 
   /**
-   * Serves `POST /screenshot?name=<name>[&waitFor=<css selector>]`: waits until the selector is
-   * visible (so a test can wait for the panel it opened to render, instead of sleeping), then saves
+   * Serves `POST /screenshot?name=<name>[&waitFor=<css selector>][&timeoutMs=<ms>]`: waits until
+   * the selector is visible (so a test can wait for the panel it opened to render, instead of
+   * sleeping; at most timeoutMs, default 30 s), then saves
    * a screenshot of the whole workbench page as <VSCODE_SHIM_SCREENSHOT_DIR>/<name>.png and answers
    * `{"path": ...}`. Bound to 127.0.0.1 only: it is reachable by the local extension host alone.
    * @returns {Promise<string>}
@@ -161,11 +162,12 @@ class Run {
       if (!/^[A-Za-z0-9._-]{1,80}$/.test(name) || name.startsWith('.')) return reply(400, { error: `bad screenshot name ${JSON.stringify(name)}` });
       if (!this.page) return reply(503, { error: 'the workbench page is not open yet' });
       const waitFor = url.searchParams.get('waitFor');
+      const timeout = Math.min(Number(url.searchParams.get('timeoutMs')) || 30_000, 120_000);
       const file = path.join(mkdirp(directory), `${name}.png`);
       (async () => {
         let waitError;
         if (waitFor) {
-          await this.page.waitForSelector(waitFor, { state: 'visible', timeout: 30_000 })
+          await this.page.waitForSelector(waitFor, { state: 'visible', timeout })
             .catch((/** @type {Error} */ error) => { waitError = error; });
         }
         // Saved even when the selector never showed up: the picture is what explains why.

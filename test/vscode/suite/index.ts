@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Mocha from 'mocha';
 import { RESULTS_FILE_ENV, SuiteResults, TestResult } from './results';
+import { TEST_FILTER_ENV } from './run-options';
 import { screenshot } from './screenshot';
 
 function fullTitle(runnable: Mocha.Runnable): string {
@@ -27,10 +28,15 @@ async function screenshotAfterFailure(this: Mocha.Context): Promise<void> {
 
 export function run(): Promise<void> {
   // A glob that matches nothing (a renamed suffix, a wrong outDir) must fail, not pass empty.
-  const testFiles = fs.readdirSync(__dirname).filter((name) => name.endsWith('.test.js')).sort();
-  if (testFiles.length === 0) {
+  const allFiles = fs.readdirSync(__dirname).filter((name) => name.endsWith('.test.js')).sort();
+  if (allFiles.length === 0) {
     return Promise.reject(new Error(`no *.test.js files in ${__dirname}: is the suite compiled (npx tsc -b test)?`));
   }
+  // run.ts --tests: a name that matches no file fails the run rather than shrinking it silently.
+  const wanted = process.env[TEST_FILTER_ENV]?.split(',').filter(Boolean);
+  const missing = (wanted ?? []).filter((name) => !allFiles.includes(`${name}.test.js`));
+  if (missing.length) return Promise.reject(new Error(`${TEST_FILTER_ENV} names no suite ${missing.join(', ')} in ${__dirname}`));
+  const testFiles = wanted ? allFiles.filter((name) => wanted.includes(name.slice(0, -'.test.js'.length))) : allFiles;
   // Each test sets its own deadline where it waits on the kernel or the language server; this
   // one only catches a test that hangs where it should not.
   const mocha = new Mocha({

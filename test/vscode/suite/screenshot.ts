@@ -14,6 +14,8 @@ export interface ScreenshotOptions {
    * so a test waits for the view it opened to render rather than for a fixed time.
    */
   waitFor?: string;
+  /** How long to wait for `waitFor` (default 30 s); the picture is saved either way. */
+  timeoutMs?: number;
 }
 
 /** Resolves the path of the saved PNG, or undefined when not running under the shim. */
@@ -26,6 +28,7 @@ export async function screenshot(name: string, options: ScreenshotOptions = {}):
   const url = new URL('/screenshot', base);
   url.searchParams.set('name', name);
   if (options.waitFor) url.searchParams.set('waitFor', options.waitFor);
+  if (options.timeoutMs) url.searchParams.set('timeoutMs', String(options.timeoutMs));
   const { status, body } = await post(url);
   const reply = JSON.parse(body) as { path?: string; error?: string };
   if (status !== 200 || !reply.path) throw new Error(`screenshot '${name}' failed (HTTP ${status}): ${reply.error ?? body}`);

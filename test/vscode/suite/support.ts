@@ -4,24 +4,17 @@
  * and a message saying what never happened.
  */
 import * as vscode from 'vscode';
+import type { BpfdevApi } from '../../../client/src/api';
+import type { RunSummary } from '../../../client/src/trace/run-manager';
+import type { VerifiedParams } from '../../../protocol/src/protocol';
 
 export const EXTENSION_ID = 'bpfdev.bpfdev';
 
-/**
- * The part of the extension's activate() result (client/src/api.ts) the tests use, restated
- * because the test project does not reference the client project.
- */
-export interface BpfdevTestApi {
-  /** Called with each trace_pipe line of every running session. */
-  onTraceLine(listener: (line: string) => void): vscode.Disposable;
-  runningSessions(): number;
-}
+/** What the extension's activate() returns (client/src/api.ts): the tests wait on its events. */
+export type BpfdevTestApi = BpfdevApi;
 
-/** What the `bpfdev.run` command resolves to (client/src/trace/run-manager.ts RunSummary); undefined when it failed. */
-export interface RunCommandResult {
-  attached: { name: string; section: string; progId: number }[];
-  failed: { name: string; section: string; reason: string }[];
-}
+/** What the `bpfdev.run` command resolves to; undefined when it failed. */
+export type RunCommandResult = RunSummary;
 
 /** Generous: the first verification generates vmlinux.h from the kernel's BTF. */
 export const LANGUAGE_SERVER_TIMEOUT_MS = 60_000;
@@ -112,4 +105,51 @@ export async function waitUntil(condition: () => Promise<boolean>, expectation: 
     if (Date.now() > deadline) throw new Error(`${expectation} did not happen within ${timeoutMs / 1000}s`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/** Resolves the next `bpfdev/verified` result for `uri` that satisfies `accept`. */
+export function waitForVerified(
+  api: BpfdevTestApi, uri: vscode.Uri, accept: (result: VerifiedParams) => boolean, expectation: string,
+  timeoutMs = LANGUAGE_SERVER_TIMEOUT_MS,
+): Promise<VerifiedParams> {
+  return waitForEvent<VerifiedParams>((listener) => api.onVerified(listener),
+    (result) => result.uri === uri.toString() && accept(result), expectation, timeoutMs);
+}
+
+/** Rejects, naming what did not answer, when `promise` takes longer than `timeoutMs`. */
+export function withDeadline<T>(promise: Thenable<T>, timeoutMs: number, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} did not answer within ${timeoutMs / 1000}s`)), timeoutMs);
+    promise.then((value) => { clearTimeout(timer); resolve(value); }, (error: unknown) => { clearTimeout(timer); reject(error); });
+  });
+}
+
+export function labelOf(item: vscode.CompletionItem): string {
+  return typeof item.label === 'string' ? item.label : item.label.label;
+}
+
+/** Completions at `position`, the way the suggest widget asks for them (no trigger character). */
+export async function completionsAt(uri: vscode.Uri, position: vscode.Position, what: string): Promise<vscode.CompletionItem[]> {
+  const list = await withDeadline(
+    vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', uri, position),
+    LANGUAGE_SERVER_TIMEOUT_MS, `completion ${what}`);
+  return list.items;
+}
+
+/**
+ * Replaces the whole text of the editor's document with `textWithCursor` minus its one `|`,
+ * puts the cursor where the `|` was, and resolves that position (the way the language
+ * service's own tests mark the cursor).
+ */
+export async function setTextWithCursor(editor: vscode.TextEditor, textWithCursor: string): Promise<vscode.Position> {
+  const offset = textWithCursor.indexOf('|');
+  if (offset < 0 || textWithCursor.indexOf('|', offset + 1) >= 0) throw new Error(`expected exactly one | cursor marker in ${JSON.stringify(textWithCursor)}`);
+  const text = textWithCursor.slice(0, offset) + textWithCursor.slice(offset + 1);
+  const document = editor.document;
+  const whole = new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length));
+  const applied = await editor.edit((edit) => edit.replace(whole, text));
+  if (!applied) throw new Error(`the edit of ${vscode.workspace.asRelativePath(document.uri)} was not applied`);
+  const cursor = document.positionAt(offset);
+  editor.selection = new vscode.Selection(cursor, cursor);
+  return cursor;
 }
