@@ -17,7 +17,7 @@ import {
 } from './catalog';
 import { BpfDocument, SectionUse, isInCommentOrLiteral, parseBpfDocument, sectionAt } from './document';
 import { completeMember } from './members';
-import { programSignatureFor } from './signature';
+import { programSignatureFor, prototypeText } from './signature';
 
 /** LSP CompletionItemKind names; the server maps them to the protocol's numbers. */
 export type CompletionKind = 'module' | 'folder' | 'file' | 'event' | 'function' | 'field' | 'keyword' | 'constant' | 'struct';
@@ -271,7 +271,7 @@ function addDeferredDetails(item: Partial<CompletionItem>, data: CompletionData,
     }
     case 'lsm-hook': {
       const proto = catalog.btf?.funcPrototype(`bpf_lsm_${data.name}`);
-      if (proto) item.documentation = codeBlock(`${proto.ret} ${data.name}(${proto.args.map((arg) => `${arg.type} ${arg.name}`.trim()).join(', ')})`);
+      if (proto) item.documentation = codeBlock(prototypeText(data.name, proto));
       return;
     }
     case 'helper': {
@@ -290,7 +290,7 @@ function addFunctionDetails(
   catalog: KernelCatalog,
 ): void {
   const proto = catalog.btf?.funcPrototype(data.name);
-  if (proto) item.documentation = codeBlock(`${proto.ret} ${data.name}(${proto.args.map((arg) => `${arg.type} ${arg.name}`.trim()).join(', ')})`);
+  if (proto) item.documentation = codeBlock(prototypeText(data.name, proto));
   const program = section?.program;
   const def = findSectionDef(data.sectionPrefix);
   if (program && def?.target === 'kernel-function') {

@@ -4,6 +4,7 @@ import { eventFields, fieldDeclaration } from '../tracefs/format';
 import { BtfFunctionPrototype, KernelCatalog, helperByName, rawTracepointNames } from './catalog';
 import { sectionDocumentation, symbolTags } from './completion';
 import { BpfDocument, SectionUse, isInCommentOrLiteral, parseBpfDocument, sectionAt } from './document';
+import { prototypeText } from './signature';
 
 export interface Hover {
   /** Markdown. */
@@ -81,8 +82,7 @@ function functionFacts(name: string, catalog: KernelCatalog): string[] {
 }
 
 function prototypeBlock(name: string, proto: BtfFunctionPrototype): string {
-  const args = proto.args.map((arg) => (arg.type.endsWith('*') ? `${arg.type}${arg.name}` : `${arg.type} ${arg.name}`).trim());
-  return codeBlock(`${proto.ret} ${name}(${args.join(', ') || 'void'})`);
+  return codeBlock(prototypeText(name, proto));
 }
 
 function codeBlock(code: string): string {

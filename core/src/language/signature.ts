@@ -5,7 +5,7 @@
  */
 import { parseSection } from '../sections/parse';
 import { eventFields, fieldDeclaration } from '../tracefs/format';
-import { BtfParameter, KernelCatalog, helperByName } from './catalog';
+import { BtfFunctionPrototype, BtfParameter, KernelCatalog, helperByName } from './catalog';
 import { BpfDocument, Token } from './document';
 
 /** Registers every supported architecture can pass arguments in; BPF_KPROBE reads no further. */
@@ -81,6 +81,11 @@ export function programSignatureFor(sectionText: string, catalog: KernelCatalog,
     default:
       return undefined;
   }
+}
+
+/** `ssize_t vfs_read(struct file *file, char *buf, ...)`: a prototype as C declares it. */
+export function prototypeText(name: string, proto: BtfFunctionPrototype): string {
+  return `${proto.ret} ${name}(${proto.args.map(declare).join(', ') || 'void'})`;
 }
 
 function macroCall(macro: string, name: string, args: string[]): string {

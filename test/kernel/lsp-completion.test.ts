@@ -1,0 +1,276 @@
+/**
+ * The language server over stdio, driven as an editor drives it, with this machine's real kernel
+ * catalog (tracefs, kallsyms, BTF, the loader's probe): completion, resolve, hover, attach-point
+ * diagnostics and their code actions. The last test makes the target unreachable and checks
+ * that the bundled snapshot takes over, marked as such. Cursor positions are `|` markers.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createMessageConnection, MessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+import type {
+  CodeAction, CompletionItem, CompletionList, Diagnostic, Hover, Position, PublishDiagnosticsParams, TextEdit, WorkspaceEdit,
+} from 'vscode-languageserver-protocol';
+import { StatsRequest, StatsResult, TargetErrorData } from '../../protocol/src/protocol';
+import { kernelSkipReason, repoRoot } from '../support/kernel';
+
+const skip = kernelSkipReason();
+const SERVER = path.join(repoRoot, 'dist', 'server.js');
+const LOADER = path.join(repoRoot, 'loader', 'out', `bpfdev-loader-${os.machine()}`);
+
+/** Splits `source` at its single `|` marker: the text and the marker's LSP position. */
+function at(source: string): { text: string; position: Position } {
+  const offset = source.indexOf('|');
+  assert.ok(offset !== -1 && source.indexOf('|', offset + 1) === -1, 'exactly one | marker');
+  const before = source.slice(0, offset).split('\n');
+  return { text: source.slice(0, offset) + source.slice(offset + 1), position: { line: before.length - 1, character: before[before.length - 1].length } };
+}
+
+function offsetOf(text: string, position: Position): number {
+  const lines = text.split('\n');
+  return lines.slice(0, position.line).reduce((sum, line) => sum + line.length + 1, 0) + position.character;
+}
+
+function applyEdits(text: string, edits: TextEdit[]): string {
+  const sorted = [...edits].sort((a, b) => offsetOf(text, b.range.start) - offsetOf(text, a.range.start));
+  let result = text;
+  for (const edit of sorted) result = result.slice(0, offsetOf(result, edit.range.start)) + edit.newText + result.slice(offsetOf(result, edit.range.end));
+  return result;
+}
+
+/** One server process and the client side of its connection. */
+class Session {
+  private readonly diagnostics = new Map<string, Diagnostic[]>();
+  private readonly waiters: (() => void)[] = [];
+  private version = 0;
+  readonly log: string[] = [];
+
+  private constructor(readonly child: ChildProcess, readonly connection: MessageConnection) {
+    connection.onNotification('textDocument/publishDiagnostics', (params: PublishDiagnosticsParams) => {
+      this.diagnostics.set(params.uri, params.diagnostics);
+      for (const wake of this.waiters.splice(0)) wake();
+    });
+    connection.onNotification('window/logMessage', (params: { message: string }) => { this.log.push(params.message); });
+    connection.onNotification(() => undefined);
+    // Verification on open/save would compile; these tests are about the catalog features.
+    connection.onRequest('workspace/configuration', (params: { items: unknown[] }) => params.items.map(() => ({ verifyOnSave: false })));
+    connection.onRequest('client/registerCapability', () => null);
+  }
+
+  static async start(cacheDir: string, configure?: (connection: MessageConnection) => void): Promise<Session> {
+    const child = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, BPFDEV_CACHE_DIR: cacheDir } });
+    const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+    const session = new Session(child, connection);
+    configure?.(connection);
+    connection.listen();
+    await connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: { workspace: { configuration: true } } });
+    await connection.sendNotification('initialized', {});
+    return session;
+  }
+
+  async open(uri: string, text: string): Promise<void> {
+    await this.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'c', version: ++this.version, text } });
+  }
+
+  async change(uri: string, text: string): Promise<void> {
+    await this.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version: ++this.version }, contentChanges: [{ text }] });
+  }
+
+  /** Sets the document to `source` (minus its marker) and asks for completions at the marker. */
+  async complete(uri: string, source: string): Promise<CompletionList> {
+    const { text, position } = at(source);
+    await this.change(uri, text);
+    return this.connection.sendRequest('textDocument/completion', { textDocument: { uri }, position });
+  }
+
+  async hover(uri: string, source: string): Promise<Hover | null> {
+    const { text, position } = at(source);
+    await this.change(uri, text);
+    return this.connection.sendRequest('textDocument/hover', { textDocument: { uri }, position });
+  }
+
+  resolve(item: CompletionItem): Promise<CompletionItem> {
+    return this.connection.sendRequest('completionItem/resolve', item);
+  }
+
+  stats(): Promise<StatsResult> {
+    return this.connection.sendRequest(StatsRequest);
+  }
+
+  /** Resolves with the document's diagnostics once a publish satisfies `accept`; rejects at the deadline. */
+  waitForDiagnostics(uri: string, accept: (diagnostics: Diagnostic[]) => boolean, timeoutMs = 30_000): Promise<Diagnostic[]> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no matching diagnostics for ${uri} within ${timeoutMs} ms; last: ${JSON.stringify(this.diagnostics.get(uri))}`)), timeoutMs);
+      const check = () => {
+        const current = this.diagnostics.get(uri);
+        if (current && accept(current)) {
+          clearTimeout(timer);
+          resolve(current);
+        } else this.waiters.push(check);
+      };
+      check();
+    });
+  }
+
+  /** Shuts the server down (idempotent); a server that does not exit on `exit` is killed. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private closing?: Promise<void>;
+
+  private async shutdown(): Promise<void> {
+    const exited = this.child.exitCode !== null || this.child.signalCode !== null
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => { timer = setTimeout(resolve, 10_000); });
+    try {
+      await Promise.race([this.connection.sendRequest('shutdown'), exited, deadline]);
+      await this.connection.sendNotification('exit');
+    } catch {
+      // Already gone: nothing to shut down.
+    }
+    await Promise.race([exited, deadline]);
+    clearTimeout(timer);
+    this.connection.dispose();
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+const labels = (list: CompletionList) => list.items.map((item) => item.label);
+const TRACEPOINT_PROGRAM = 'SEC("tracepoint/syscalls/sys_enter_openat")\nint on_openat(void *ctx)\n{\n\treturn 0;\n}\n';
+
+void test('completion, resolve, hover, diagnostics and fixes from this kernel, over stdio', { skip, timeout: 120_000 }, async (t) => {
+  const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bpfdev-lsp-test-'));
+  t.after(() => fs.rmSync(cacheDir, { recursive: true, force: true }));
+  const session = await Session.start(cacheDir);
+  t.after(() => session.close());
+  const uri = 'file:///tmp/lsp-test.bpf.c';
+  // A misspelled tracepoint: the first publish after the catalog loads carries its diagnostic.
+  const misspelled = 'SEC("tracepoint/syscalls/sys_enter_opnat")\nint on_openat(void *ctx)\n{\n\treturn 0;\n}\n';
+  await session.open(uri, misspelled);
+  const [unknown] = await session.waitForDiagnostics(uri, (list) => list.some((d) => d.code === 'unknown-tracepoint'));
+  assert.match(unknown.message, /did you mean "sys_enter_openat"/);
+  const actions: CodeAction[] = await session.connection.sendRequest('textDocument/codeAction', {
+    textDocument: { uri }, range: unknown.range, context: { diagnostics: [unknown] },
+  });
+  const fix = actions.find((action) => action.title.includes('sys_enter_openat'));
+  assert.ok(fix?.edit, JSON.stringify(actions.map((action) => action.title)));
+  const edits = (fix.edit as WorkspaceEdit).changes?.[uri] ?? [];
+  assert.equal(applyEdits(misspelled, edits), TRACEPOINT_PROGRAM);
+
+  const stats = await session.stats();
+  assert.equal(stats.catalog?.source, 'live');
+  assert.ok((stats.catalog?.kernelFunctions ?? 0) > 10_000);
+
+  await t.test('SEC("tracepoint/syscalls/sys_enter_op|") offers sys_enter_openat, resolved with its layout', async () => {
+    const list = await session.complete(uri, 'SEC("tracepoint/syscalls/sys_enter_op|")\nint on_openat(void *ctx) { return 0; }\n');
+    const item = list.items.find((candidate) => candidate.label === 'sys_enter_openat');
+    assert.ok(item, labels(list).join(' '));
+    const resolved = await session.resolve(item);
+    assert.match(JSON.stringify(resolved.documentation), /filename/);
+    assert.match(resolved.detail ?? '', /^ID \d+ · \d+ fields$/);
+  });
+
+  await t.test('ctx-> in that program offers the format fields', async () => {
+    const list = await session.complete(uri, 'SEC("tracepoint/syscalls/sys_enter_openat")\nint on_openat(void *ctx)\n{\n\treturn ctx->|;\n}\n');
+    assert.ok(labels(list).includes('filename'), labels(list).join(' '));
+    assert.match(list.items.find((item) => item.label === 'filename')?.detail ?? '', /offset \d+, size 8/);
+  });
+
+  await t.test('hover on the SEC string shows the tracepoint format', async () => {
+    const hover = await session.hover(uri, 'SEC("tracepoint/syscalls/sys_enter_ope|nat")\nint on_openat(void *ctx) { return 0; }\n');
+    const text = JSON.stringify(hover?.contents);
+    assert.match(text, /syscalls:sys_enter_openat/);
+    assert.match(text, /filename; \/\* offset \d+, size 8 \*\//);
+    assert.doesNotMatch(text, /snapshot/);
+  });
+
+  await t.test('kprobe SEC: the kprobe capability as this kernel reports it', async () => {
+    const hasKprobes = fs.existsSync('/sys/bus/event_source/devices/kprobe') || fs.existsSync('/sys/kernel/tracing/kprobe_events');
+    const kprobeUri = 'file:///tmp/lsp-test-kprobe.bpf.c';
+    await session.open(kprobeUri, 'SEC("kprobe/do_unlinkat")\nint BPF_KPROBE(on_unlink)\n{\n\treturn 0;\n}\n');
+    const diagnostics = await session.waitForDiagnostics(kprobeUri, () => true);
+    assert.equal(diagnostics.some((d) => d.code === 'no-kprobes'), !hasKprobes, JSON.stringify(diagnostics));
+  });
+
+  await t.test('capabilities and libbpf version come from the loader\'s probe, in the same fetch', async () => {
+    const probe = spawnSync(LOADER, ['probe'], { encoding: 'utf8' });
+    const event = JSON.parse(probe.stdout.split('\n').find((line) => line.startsWith('\x1e'))!.slice(1)) as Record<string, unknown>;
+    const catalog = (await session.stats()).catalog;
+    assert.equal(catalog?.capabilities.fentry, event.fentry);
+    assert.equal(catalog?.capabilities.kprobes, event.kprobes);
+    assert.equal(catalog?.libbpfVersion, event.libbpf);
+    if (event.fentryReason) assert.equal(catalog?.capabilities.fentryReason, event.fentryReason);
+  });
+
+  await t.test('kprobe function completion: resolve adds the BTF prototype and the BPF_KPROBE parameters', async () => {
+    const source = 'SEC("kprobe/vfs_rea|")\nint BPF_KPROBE(on_read)\n{\n\treturn 0;\n}\n';
+    const list = await session.complete(uri, source);
+    const item = list.items.find((candidate) => candidate.label === 'vfs_read');
+    assert.ok(item, labels(list).join(' '));
+    assert.equal(item.documentation, undefined, 'lists go out without documentation');
+    const resolved = await session.resolve(item);
+    assert.match(JSON.stringify(resolved.documentation), /ssize_t vfs_read\(struct file \*file/);
+    const edited = applyEdits(at(source).text, [item.textEdit as TextEdit, ...(resolved.additionalTextEdits ?? [])]);
+    assert.match(edited, /^SEC\("kprobe\/vfs_read"\)\nint BPF_KPROBE\(on_read, struct file \*file, char \*buf, size_t count, loff_t \*pos\)/);
+  });
+
+  await t.test('struct members through BTF: BPF_CORE_READ(task, |), chains, locals', async () => {
+    const body = (line: string) => `SEC("tp/sched/sched_switch")\nint on_switch(void *ctx)\n{\n\tstruct task_struct *task = (void *)bpf_get_current_task();\n\t${line}\n\treturn 0;\n}\n`;
+    const direct = labels(await session.complete(uri, body('int pid = BPF_CORE_READ(task, |);')));
+    for (const member of ['pid', 'tgid', 'real_parent', 'comm', 'mm']) assert.ok(direct.includes(member), `${member} in ${direct.length} members`);
+    const chained = labels(await session.complete(uri, body('int ppid = BPF_CORE_READ(task, real_parent, |);')));
+    assert.ok(chained.includes('tgid'));
+    const mm = labels(await session.complete(uri, body('unsigned long b = BPF_CORE_READ(task, mm, |);')));
+    assert.ok(mm.includes('mmap_base') || mm.includes('pgd'), mm.slice(0, 20).join(' '));
+    const arrow = labels(await session.complete(uri, body('unsigned long b = task->mm->|')));
+    assert.deepEqual(arrow, mm);
+    const into = labels(await session.complete(uri, body('BPF_CORE_READ_INTO(&pid, task, real_parent, |);')));
+    assert.ok(into.includes('pid'));
+  });
+
+  await session.close();
+  // The second server reads the per-build cache the first one wrote.
+  const warm = await Session.start(cacheDir);
+  t.after(() => warm.close());
+  await warm.open(uri, misspelled);
+  await warm.waitForDiagnostics(uri, (list) => list.some((d) => d.code === 'unknown-tracepoint'));
+  assert.equal((await warm.stats()).catalog?.source, 'cache');
+  const list = await warm.complete(uri, 'SEC("tracepoint/syscalls/sys_enter_op|")\nint on_openat(void *ctx) { return 0; }\n');
+  assert.ok(labels(list).includes('sys_enter_openat'));
+});
+
+void test('no target reachable: completions, diagnostics and hover from the bundled snapshot, marked', { timeout: 60_000 }, async (t) => {
+  const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bpfdev-lsp-test-'));
+  t.after(() => fs.rmSync(cacheDir, { recursive: true, force: true }));
+  const unreachable = () => new ResponseError<TargetErrorData>(-32000, 'connect ECONNREFUSED', { code: 'ECONNREFUSED' });
+  const session = await Session.start(cacheDir, (connection) => {
+    for (const method of ['bpfdev/target/info', 'bpfdev/target/exec', 'bpfdev/target/readFile', 'bpfdev/target/upload', 'bpfdev/target/loaderPath']) {
+      connection.onRequest(method, () => { throw unreachable(); });
+    }
+  });
+  t.after(() => session.close());
+  await session.connection.sendNotification('bpfdev/didChangeTarget', { name: 'unreachable-test-host' });
+  const snapshotReadme = fs.readFileSync(path.join(repoRoot, 'catalog-snapshot', 'README.md'), 'utf8');
+  const kernel = /\| kernel \| `([^`]+)` \|/.exec(snapshotReadme)?.[1];
+  assert.ok(kernel);
+  const uri = 'file:///tmp/lsp-snapshot-test.bpf.c';
+  await session.open(uri, 'SEC("tracepoint/syscalls/sys_enter_opnat")\nint on_openat(void *ctx)\n{\n\treturn 0;\n}\n');
+  const [diagnostic] = await session.waitForDiagnostics(uri, (list) => list.some((d) => d.code === 'unknown-tracepoint' && /snapshot/.test(d.message)));
+  assert.match(diagnostic.message, new RegExp(`did you mean "sys_enter_openat"\\? \\(from a bundled snapshot of ${kernel.replace(/\./g, '\\.')}`));
+  const stats = await session.stats();
+  assert.equal(stats.catalog?.source, 'snapshot');
+  assert.equal(stats.catalog?.target, 'unreachable-test-host');
+  const list = await session.complete(uri, 'SEC("tracepoint/syscalls/sys_enter_op|")\nint on_openat(void *ctx) { return 0; }\n');
+  assert.ok(labels(list).includes('sys_enter_openat'));
+  const hover = await session.hover(uri, 'SEC("tracepoint/syscalls/sys_enter_ope|nat")\nint on_openat(void *ctx) { return 0; }\n');
+  assert.match(JSON.stringify(hover?.contents), new RegExp(`from a bundled snapshot of ${kernel.replace(/\./g, '\\.')}`));
+  assert.ok(session.log.some((line) => /serving the bundled snapshot/.test(line)), session.log.join('\n'));
+});
