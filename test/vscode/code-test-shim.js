@@ -103,6 +103,9 @@ function prepareProfile(userDataDir) {
     'extensions.autoUpdate': false,
     'security.workspace.trust.enabled': false,
     'chat.disableAIFeatures': true,
+    // The web workbench saves after a delay by default, desktop does not: tests type unsaved
+    // text (completion) and decide themselves when a save, which verifies, happens.
+    'files.autoSave': 'off',
     // The (empty) chat side bar would take a third of every screenshot.
     'workbench.secondarySideBar.defaultVisibility': 'hidden',
   }, null, 2));

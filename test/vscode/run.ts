@@ -13,7 +13,7 @@
  *            what users install is what is proven (scripts/package-smoke.sh)
  *   --label  names the run in the totals line (see BPFDEV_VSCODE_TOTALS)
  *
- * Before VS Code starts it starts the SSH test hosts the remote-host suite needs (a loopback
+ * Before VS Code starts it starts the SSH test hosts the ssh-hosts suite needs (a loopback
  * sshd; a Debian VM in QEMU when the image is cached, always in CI) and hands them over in
  * BPFDEV_SSH_CONFIG and suite/test-hosts.ts's variable.
  *
@@ -214,12 +214,14 @@ async function main(): Promise<number> {
   const resultsFile = path.join(scratch, 'results.json');
   const userDataDir = path.join(scratch, 'user-data');
   const extensionsDir = path.join(scratch, 'extensions');
-  fs.mkdirSync(screenshotDir, { recursive: true });
+  // The package run's pictures go apart: the development run's are the ones the README shows.
+  const screenshots = args.vsix ? path.join(screenshotDir, 'vsix') : screenshotDir;
+  fs.mkdirSync(screenshots, { recursive: true });
 
   let hosts: StartedHosts | undefined;
   let exitCode: number;
   try {
-    hosts = suites.includes('remote-host') ? await startTestHosts(scratch) : undefined;
+    hosts = suites.includes('ssh-hosts') ? await startTestHosts(scratch) : undefined;
     if (args.vsix) await installVsix(args.vsix, extensionsDir, userDataDir, download);
     exitCode = await runTests({
       ...(download ? {} : { vscodeExecutablePath: shimPath }),
@@ -231,7 +233,7 @@ async function main(): Promise<number> {
         `--user-data-dir=${userDataDir}`, `--extensions-dir=${extensionsDir}`],
       extensionTestsEnv: {
         [RESULTS_FILE_ENV]: resultsFile,
-        VSCODE_SHIM_SCREENSHOT_DIR: screenshotDir,
+        VSCODE_SHIM_SCREENSHOT_DIR: screenshots,
         [EXTENSION_ROOT_ENV]: args.vsix ? extensionsDir : repoRoot,
         ...(args.tests ? { [TEST_FILTER_ENV]: args.tests.join(',') } : {}),
         ...(hosts ? { BPFDEV_SSH_CONFIG: hosts.sshConfig, [TEST_HOSTS_ENV]: JSON.stringify(hosts.info) } : {}),

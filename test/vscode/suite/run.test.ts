@@ -1,50 +1,10 @@
 import assert from 'node:assert/strict';
-import * as childProcess from 'node:child_process';
 import * as fs from 'node:fs';
-import { promisify } from 'node:util';
 import * as vscode from 'vscode';
 import { screenshot } from './screenshot';
-import { activateExtension, BpfdevTestApi, RunCommandResult, waitForEvent, waitUntil, workspaceFile } from './support';
-
-const execFile = promisify(childProcess.execFile);
-
-/** The program in hello.bpf.c, named as the kernel keeps it (15 characters at most). */
-const FIXTURE_PROGRAM = 'fx_hello_openat';
-
-/** The BPF programs loaded in the kernel now. The extension host runs on this machine. */
-async function loadedPrograms(): Promise<{ id: number; name?: string }[]> {
-  const { stdout } = await execFile('bpftool', ['prog', 'show', '--json']);
-  return JSON.parse(stdout) as { id: number; name?: string }[];
-}
-
-/** "pid 12 (cat)" for each process holding trace_pipe open, the way the loader finds them. */
-function tracePipeReaders(): string[] {
-  const readers: string[] = [];
-  for (const pid of fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    let fds: string[];
-    try {
-      fds = fs.readdirSync(`/proc/${pid}/fd`);
-    } catch {
-      continue; // exited, or not ours to look at
-    }
-    const holds = fds.some((fd) => {
-      try {
-        return fs.readlinkSync(`/proc/${pid}/fd/${fd}`).endsWith('tracing/trace_pipe');
-      } catch {
-        return false;
-      }
-    });
-    if (!holds) continue;
-    let command = '?';
-    try {
-      command = fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-    } catch {
-      // exited since: keep the pid
-    }
-    readers.push(`pid ${pid} (${command})`);
-  }
-  return readers;
-}
+import {
+  activateExtension, BpfdevTestApi, HELLO_PROGRAM, loadedPrograms, RunCommandResult, tracePipeReaders, waitForEvent, waitUntil, workspaceFile,
+} from './support';
 
 suite('Run on Target', () => {
   let api: BpfdevTestApi;
@@ -71,11 +31,11 @@ suite('Run on Target', () => {
 
     const result = await vscode.commands.executeCommand<RunCommandResult | undefined>('bpfdev.run');
     assert.ok(result, 'bpfdev.run resolved a summary (undefined means it failed: see the eBPF log)');
-    const ours = result.attached.find((program) => program.name === FIXTURE_PROGRAM);
-    assert.ok(ours, `${FIXTURE_PROGRAM} attached: ${JSON.stringify(result)}`);
+    const ours = result.attached.find((program) => program.name === HELLO_PROGRAM);
+    assert.ok(ours, `${HELLO_PROGRAM} attached: ${JSON.stringify(result)}`);
     assert.equal(api.runningSessions(), 1);
-    assert.ok((await loadedPrograms()).some((program) => program.id === ours.progId && program.name === FIXTURE_PROGRAM),
-      `bpftool prog show lists ${FIXTURE_PROGRAM} as id ${ours.progId} while it runs`);
+    assert.ok((await loadedPrograms()).some((program) => program.id === ours.progId && program.name === HELLO_PROGRAM),
+      `bpftool prog show lists ${HELLO_PROGRAM} as id ${ours.progId} while it runs`);
 
     fs.writeFileSync(workspaceFile(`trigger-${process.pid}.txt`).fsPath, 'opened by the VS Code test\n');
     console.log(`    ${(await ourLine).trim()}`);
@@ -84,7 +44,7 @@ suite('Run on Target', () => {
     await vscode.commands.executeCommand('bpfdev.stop');
     assert.equal(api.runningSessions(), 0);
     // The kernel frees a program once its last reference is gone, a moment after the loader exits.
-    await waitUntil(async () => !(await loadedPrograms()).some((program) => program.id === ours.progId || program.name === FIXTURE_PROGRAM),
-      `${FIXTURE_PROGRAM} (id ${ours.progId}) leaving bpftool prog show`, 10_000);
+    await waitUntil(async () => !(await loadedPrograms()).some((program) => program.id === ours.progId || program.name === HELLO_PROGRAM),
+      `${HELLO_PROGRAM} (id ${ours.progId}) leaving bpftool prog show`, 10_000);
   });
 });

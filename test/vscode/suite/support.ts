@@ -3,6 +3,9 @@
  * end on an event (or, for kernel state that raises none, on a polled condition) with a deadline
  * and a message saying what never happened.
  */
+import * as childProcess from 'node:child_process';
+import * as fs from 'node:fs';
+import { promisify } from 'node:util';
 import * as vscode from 'vscode';
 import type { BpfdevApi } from '../../../client/src/api';
 import type { RunSummary } from '../../../client/src/trace/run-manager';
@@ -15,6 +18,9 @@ export type BpfdevTestApi = BpfdevApi;
 
 /** What the `bpfdev.run` command resolves to; undefined when it failed. */
 export type RunCommandResult = RunSummary;
+
+/** The program in hello.bpf.c, named as the kernel keeps it (15 characters at most). */
+export const HELLO_PROGRAM = 'fx_hello_openat';
 
 /** Generous: the first verification generates vmlinux.h from the kernel's BTF. */
 export const LANGUAGE_SERVER_TIMEOUT_MS = 60_000;
@@ -152,4 +158,45 @@ export async function setTextWithCursor(editor: vscode.TextEditor, textWithCurso
   const cursor = document.positionAt(offset);
   editor.selection = new vscode.Selection(cursor, cursor);
   return cursor;
+}
+
+const execFile = promisify(childProcess.execFile);
+
+/** The BPF programs loaded in the kernel now (the extension host runs on this machine). */
+export async function loadedPrograms(): Promise<{ id: number; name?: string }[]> {
+  const { stdout } = await execFile('bpftool', ['prog', 'show', '--json']);
+  return JSON.parse(stdout) as { id: number; name?: string }[];
+}
+
+/**
+ * "pid 12 (cat)" for each process holding trace_pipe open, the way the loader finds them. The
+ * kernel lets one process at a time read it: with another reader a run attaches but no line
+ * can reach the extension, so tests check first and fail fast naming the holder.
+ */
+export function tracePipeReaders(): string[] {
+  const readers: string[] = [];
+  for (const pid of fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    let fds: string[];
+    try {
+      fds = fs.readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue; // exited, or not ours to look at
+    }
+    const holds = fds.some((fd) => {
+      try {
+        return fs.readlinkSync(`/proc/${pid}/fd/${fd}`).endsWith('tracing/trace_pipe');
+      } catch {
+        return false;
+      }
+    });
+    if (!holds) continue;
+    let command = '?';
+    try {
+      command = fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    } catch {
+      // exited since: keep the pid
+    }
+    readers.push(`pid ${pid} (${command})`);
+  }
+  return readers;
 }

@@ -4,10 +4,10 @@ import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { screenshot } from './screenshot';
 import {
-  activateExtension, completionsAt, labelOf, LANGUAGE_SERVER_TIMEOUT_MS, markedLine, setTextWithCursor, waitForDiagnostic,
-  waitUntil, withDeadline, workspaceFile,
+  activateExtension, BpfdevTestApi, completionsAt, HELLO_PROGRAM, labelOf, LANGUAGE_SERVER_TIMEOUT_MS, loadedPrograms, markedLine,
+  RunCommandResult, setTextWithCursor, tracePipeReaders, waitForDiagnostic, waitForEvent, waitUntil, withDeadline, workspaceFile,
 } from './support';
-import { readTestHosts, TEST_HOSTS_ENV } from './test-hosts';
+import { readTestHosts, TEST_HOSTS_ENV, TestHosts } from './test-hosts';
 
 /**
  * Target hosts over SSH (issues #5, #6): selecting a host makes it the source of completions and
@@ -16,8 +16,11 @@ import { readTestHosts, TEST_HOSTS_ENV } from './test-hosts';
 suite('target hosts', () => {
   const hosts = readTestHosts();
 
-  suiteSetup(activateExtension);
+  let api: BpfdevTestApi;
+
+  suiteSetup(async () => { api = await activateExtension(); });
   suiteTeardown(async () => {
+    if (api?.runningSessions() > 0) await vscode.commands.executeCommand('bpfdev.stop');
     // The selection is remembered per workspace: later suites expect this machine's kernel.
     await vscode.commands.executeCommand('bpfdev.selectHost', 'local');
     await vscode.commands.executeCommand('hideSuggestWidget');
@@ -27,17 +30,32 @@ suite('target hosts', () => {
     }
   });
 
-  test('the loopback SSH host: selecting it logs in, verification runs through it, local again logs out', async () => {
+  function requireLoopback(): NonNullable<TestHosts['loopback']> {
     assert.ok(hosts, `${TEST_HOSTS_ENV} is not set: run the tier with run.js, which starts the test hosts`);
-    const loopback = hosts.loopback;
-    assert.ok(loopback, `the loopback sshd did not start: ${hosts.loopbackError ?? 'no reason given'}`);
+    assert.ok(hosts.loopback, `the loopback sshd did not start: ${hosts.loopbackError ?? 'no reason given'}`);
+    return hosts.loopback;
+  }
+
+  /** Runs hello.bpf.c (open in the active editor) on `host` and checks it is attached in this kernel. */
+  async function runHello(host: string): Promise<{ progId: number }> {
+    const result = await withDeadline(vscode.commands.executeCommand<RunCommandResult | undefined>('bpfdev.run', workspaceFile('hello.bpf.c')),
+      LANGUAGE_SERVER_TIMEOUT_MS, `bpfdev.run on ${host}`);
+    assert.ok(result, 'bpfdev.run resolved a summary (undefined means it failed: see the eBPF log)');
+    assert.equal(result.target, host, 'the run went to the selected host');
+    const ours = result.attached.find((program) => program.name === HELLO_PROGRAM);
+    assert.ok(ours, `${HELLO_PROGRAM} attached on ${host}: ${JSON.stringify(result)}`);
+    assert.ok((await loadedPrograms()).some((program) => program.id === ours.progId),
+      `bpftool prog show lists ${HELLO_PROGRAM} as id ${ours.progId} while it runs on ${host}`);
+    return ours;
+  }
+
+  test('the loopback SSH host: selecting it logs in, verification runs through it, local again logs out', async () => {
+    const loopback = requireLoopback();
     const logins = () => (fs.readFileSync(loopback.logFile, 'utf8').match(/Accepted publickey for root/g) ?? []).length;
     const sessions = () => sshdSessions(loopback.listenerPidFile);
     const loginsBefore = logins();
 
-    const selected = await withDeadline(vscode.commands.executeCommand<string | undefined>('bpfdev.selectHost', loopback.alias),
-      LANGUAGE_SERVER_TIMEOUT_MS, `bpfdev.selectHost ${loopback.alias}`);
-    assert.equal(selected, loopback.alias, `bpfdev.selectHost resolves the host it switched to (undefined: it failed, see the notification)`);
+    await selectHost(loopback.alias);
     assert.equal(logins(), loginsBefore + 1, `the extension logged in to the test sshd once (${loopback.logFile})`);
     assert.ok(sessions().length > 0, 'the test sshd serves a session while the host is selected');
     await screenshot('remote-host', { waitFor: `.part.statusbar >> text=eBPF: ${loopback.alias}` });
@@ -53,9 +71,47 @@ suite('target hosts', () => {
     assert.deepEqual(result.programs.map((p) => `${p.name}=${p.verdict}`), ['fx_broken_deref=rejected']);
     await waitForDiagnostic(uri, (d) => d.source === 'verifier' && d.range.start.line === line, `verifier diagnostic on line ${line + 1} from ${loopback.alias}`);
 
-    await vscode.commands.executeCommand('bpfdev.selectHost', 'local');
+    await selectHost('local');
     // Leaving a host closes its connection: nothing of ours stays logged in there.
     await waitUntil(async () => sessions().length === 0, `the SSH session to ${loopback.alias} closing after selecting local`, 10_000);
+  });
+
+  // The loopback host runs this machine's kernel: bpftool here sees what a run there attached.
+  test('Run on the SSH host streams its trace line over SSH, and Stop detaches it', async () => {
+    const loopback = requireLoopback();
+    const readers = tracePipeReaders();
+    assert.deepEqual(readers, [], `trace_pipe is already being read by ${readers.join(', ')}; stop it and run again`);
+    await selectHost(loopback.alias);
+    const document = await vscode.workspace.openTextDocument(workspaceFile('hello.bpf.c'));
+    await vscode.window.showTextDocument(document);
+
+    const marker = `bpfdev-hello-fixture tgid=${process.pid}`;
+    const ourLine = waitForEvent<string>((listener) => api.onTraceLine(listener), (line) => line.includes(marker),
+      `trace line containing '${marker}' from ${loopback.alias}`, 60_000);
+    ourLine.catch(() => undefined); // awaited below; a run that fails first must not leave it unhandled
+    const ours = await runHello(loopback.alias);
+    fs.writeFileSync(workspaceFile(`trigger-remote-${process.pid}.txt`).fsPath, 'opened by the VS Code test\n');
+    console.log(`    over SSH: ${(await ourLine).trim()}`);
+
+    await vscode.commands.executeCommand('bpfdev.stop');
+    assert.equal(api.runningSessions(), 0);
+    await waitUntil(async () => !(await loadedPrograms()).some((program) => program.id === ours.progId),
+      `${HELLO_PROGRAM} (id ${ours.progId}) leaving bpftool prog show after Stop`, 10_000);
+    await waitUntil(async () => tracePipeReaders().length === 0, 'the host\'s trace_pipe reader exiting after Stop', 10_000);
+  });
+
+  test('the host dropping the SSH connection detaches the running program', async () => {
+    const loopback = requireLoopback();
+    await selectHost(loopback.alias);
+    const ours = await runHello(loopback.alias);
+    const sessions = sshdSessions(loopback.listenerPidFile);
+    assert.ok(sessions.length > 0, 'the test sshd serves our session');
+    // What a host reboot or an admin's `kill` does to the connection: sshd's session ends under us.
+    for (const pid of sessions) process.kill(pid, 'SIGTERM');
+    await waitUntil(async () => !(await loadedPrograms()).some((program) => program.id === ours.progId),
+      `${HELLO_PROGRAM} (id ${ours.progId}) leaving bpftool prog show after the connection dropped`, 20_000);
+    await waitUntil(async () => api.runningSessions() === 0, 'the run ending in the extension after the connection dropped', 20_000);
+    await waitUntil(async () => tracePipeReaders().length === 0, 'the host\'s trace_pipe reader exiting with the connection', 10_000);
   });
 
   test('completions and attach-point checks come from the selected host\'s kernel', async function () {
@@ -80,9 +136,7 @@ suite('target hosts', () => {
     const local = await offered('on local');
     assert.ok(local.includes(newer) && local.includes(older), `local offers ${older} and ${newer}: ${local.join(', ')}`);
 
-    const selected = await withDeadline(vscode.commands.executeCommand<string | undefined>('bpfdev.selectHost', vm.alias),
-      LANGUAGE_SERVER_TIMEOUT_MS, `bpfdev.selectHost ${vm.alias}`);
-    assert.equal(selected, vm.alias, 'bpfdev.selectHost resolves the host it switched to (undefined: it failed, see the notification)');
+    await selectHost(vm.alias);
     const remote = await offered(`on ${vm.alias} (${vm.kernelRelease})`);
     assert.ok(remote.includes(older), `${vm.alias} offers ${older}: ${remote.join(', ')}`);
     assert.ok(!remote.includes(newer), `${vm.alias} (Linux ${vm.kernelRelease}) does not offer ${newer}: ${remote.join(', ')}`);
@@ -97,12 +151,18 @@ suite('target hosts', () => {
     const missing = await waitForDiagnostic(document.uri, onSecLine, `attach-point diagnostic for ${newer} on ${vm.alias}`);
     console.log(`    on ${vm.alias}: ${missing.message}`);
 
-    await vscode.commands.executeCommand('bpfdev.selectHost', 'local');
+    await selectHost('local');
     await waitForDiagnosticGone(document.uri, onSecLine, `the ${newer} diagnostic leaving after switching back to local`);
     const back = await offered('on local again');
     assert.ok(back.includes(newer), `local offers ${newer} again: ${back.join(', ')}`);
   });
 });
+
+async function selectHost(name: string): Promise<void> {
+  const selected = await withDeadline(vscode.commands.executeCommand<string | undefined>('bpfdev.selectHost', name),
+    LANGUAGE_SERVER_TIMEOUT_MS, `bpfdev.selectHost ${name}`);
+  assert.equal(selected, name, 'bpfdev.selectHost resolves the host it switched to (undefined: it failed, see the notification)');
+}
 
 /** Children of the listening sshd: one per logged-in client. */
 function sshdSessions(listenerPidFile: string): number[] {
