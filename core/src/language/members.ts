@@ -53,8 +53,9 @@ export function completeMember(document: BpfDocument, offset: number, catalog: K
   const operator = tokens[last].text;
   if (operator === '->' || operator === '.') {
     const chain = readChain(tokens, last);
-    if (!chain) return undefined;
-    return membersAfterChain(document, chain.root, chain.steps, offset, catalog, range);
+    const members = chain ? membersAfterChain(document, chain.root, chain.steps, offset, catalog, range) : undefined;
+    // `BPF_CORE_READ(file, f_path.|)`: a member path inside a macro argument, not an expression.
+    return members ?? membersInReadMacro(document, tokens, last + 1, offset, catalog, range);
   }
   if (operator === ',' || operator === '(') return membersInReadMacro(document, tokens, last + 1, offset, catalog, range);
   return undefined;
