@@ -283,6 +283,11 @@ class HeaderWriter {
     this.progress[id] = Progress.Done;
     const name = this.btf.nameOf(id) === '' ? '' : `${this.nameOf(id)} `;
     if (name === '') this.anonymousEnumShown[id] = 1;
+    // An enum without values is BTF's forward declaration (`enum x;`): C rejects an empty body.
+    if ((this.btf.typeById(id) as BtfEnum | BtfEnum64).values.length === 0) {
+      if (name !== '') this.out.push(`enum ${name.trimEnd()};\n\n`);
+      return;
+    }
     this.out.push(`enum ${name}${this.enumBody(id, 0)};\n\n`);
   }
 
@@ -309,7 +314,7 @@ class HeaderWriter {
     const type = this.btf.typeById(id);
     if (type?.kind === BtfKind.Enum || type?.kind === BtfKind.Enum64) {
       // A second copy of the body would redefine its constants: use an integer of the same size.
-      if (this.anonymousEnumShown[id]) return integerSpelling(printedEnumSize(type), type.signed);
+      if (this.anonymousEnumShown[id] || type.values.length === 0) return integerSpelling(printedEnumSize(type), type.signed);
       return `enum ${this.enumBody(id, indent)}`;
     }
     return `${type?.kind === BtfKind.Union ? 'union' : 'struct'} ${this.compositeBody(id, indent)}`;
