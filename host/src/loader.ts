@@ -24,7 +24,8 @@ export interface VerifyOutcome {
 export async function verifyOnTarget(target: Target, localObjectPath: string, logLevel?: number): Promise<VerifyOutcome> {
   const [loader, objectPath] = await Promise.all([target.loaderPath(), target.upload(localObjectPath)]);
   const argv = [loader, 'verify', objectPath, ...(logLevel ? ['--log-level', String(logLevel)] : [])];
-  const result = await target.exec(argv, { timeoutMs: 300_000, privileged: true });
+  const result = await target.exec(argv, { timeoutMs: 300_000, privileged: true })
+    .finally(() => { if (objectPath !== localObjectPath) void target.discard?.(objectPath).catch(() => undefined); });
   const programs: ProgramEvent[] = [];
   let error: LoaderErrorEvent | undefined;
   for (const line of result.stdout.toString('utf8').split('\n')) {
@@ -62,7 +63,10 @@ export class RunSession extends EventEmitter<RunSessionEvents> {
   private stopping?: Promise<void>;
   private stderrText = '';
 
-  constructor(private readonly process: TargetProcess, private readonly cleanup: () => Promise<void> = async () => undefined) {
+  /**
+   * @param objectPath where the object is on the target (removed on stop when it was uploaded)
+   */
+  constructor(private readonly process: TargetProcess, private readonly cleanup: () => Promise<void> = async () => undefined, readonly objectPath?: string) {
     super();
     const decoder = new StringDecoder('utf8');
     const splitter = new LineSplitter();
@@ -99,7 +103,7 @@ export class RunSession extends EventEmitter<RunSessionEvents> {
   static async start(target: Target, localObjectPath: string, options: { trace?: boolean } = {}): Promise<RunSession> {
     const [loader, objectPath] = await Promise.all([target.loaderPath(), target.upload(localObjectPath)]);
     const process = target.spawn([loader, 'run', objectPath, ...(options.trace === false ? [] : ['--trace'])], { privileged: true });
-    return new RunSession(process, async () => { if (objectPath !== localObjectPath) await target.discard?.(objectPath); });
+    return new RunSession(process, async () => { if (objectPath !== localObjectPath) await target.discard?.(objectPath); }, objectPath);
   }
 
   get stderr(): string { return this.stderrText; }

@@ -5,7 +5,6 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { compileForTarget } from '../../host/src/compile';
@@ -38,24 +37,28 @@ async function connect(alias: string): Promise<RemoteTarget> {
   return new RemoteTarget(await SshConnection.connect(host, { askHostKey: async () => false }));
 }
 
-function loaderProcesses(): string[] {
+function isRunning(pid: number): boolean {
   try {
-    return execFileSync('pgrep', ['-af', 'bpfdev-loader'], { encoding: 'utf8' }).split('\n').filter((line) => line.includes(' run '));
+    process.kill(pid, 0);
+    return true;
   } catch {
-    return [];
+    return false;
   }
 }
 
-/** Waits until the kernel no longer has our program: the observable end state of every teardown path. */
-async function untilDetached(what: string): Promise<void> {
+/**
+ * Waits until the kernel no longer has our program and our loader (its pid from the ready
+ * event: other sessions' loaders may run on this machine) has exited.
+ */
+async function untilDetached(what: string, loaderPid: number): Promise<void> {
   const deadline = Date.now() + 15_000;
-  while (loadedProgramNames().includes(PROGRAM) || loaderProcesses().length > 0) {
-    assert.ok(Date.now() < deadline, `${what}: ${PROGRAM} still loaded or a loader still running after 15 s`);
+  while (loadedProgramNames().includes(PROGRAM) || isRunning(loaderPid)) {
+    assert.ok(Date.now() < deadline, `${what}: ${PROGRAM} still loaded or loader ${loaderPid} still running after 15 s`);
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
 
-async function startAndSeeTrace(target: RemoteTarget): Promise<RunSession> {
+async function startAndSeeTrace(target: RemoteTarget): Promise<{ session: RunSession; loaderPid: number }> {
   const session = await RunSession.start(target, objectPath, { trace: true });
   const marker = `/tmp/bpfdev-remote-${process.pid}-${Date.now()}`;
   const seen = new Promise<string>((resolve, reject) => {
@@ -72,19 +75,20 @@ async function startAndSeeTrace(target: RemoteTarget): Promise<RunSession> {
   } finally {
     clearInterval(opener);
   }
-  return session;
+  return { session, loaderPid: ready.pid };
 }
 
 test('run over SSH as root streams trace lines; Stop detaches and removes the uploaded object', { skip, timeout: 90_000 }, async () => {
   const target = await connect('bpfdev-test');
   try {
-    const session = await startAndSeeTrace(target);
-    const uploaded = fs.readdirSync('/root/.cache/bpfdev-0').filter((name) => name.endsWith('.o'));
-    assert.ok(uploaded.length > 0, 'the object was uploaded to the private dir');
+    const { session, loaderPid } = await startAndSeeTrace(target);
+    const uploaded = session.objectPath!;
+    assert.ok(uploaded.startsWith('/root/.cache/bpfdev-0/'), `uploaded to ${uploaded}`);
+    assert.ok(fs.existsSync(uploaded), 'the object is on the host while it runs');
     assert.equal(fs.statSync('/root/.cache/bpfdev-0').mode & 0o777, 0o700);
     await session.stop();
-    await untilDetached('after Stop');
-    assert.deepEqual(fs.readdirSync('/root/.cache/bpfdev-0').filter((name) => name.endsWith('.o')), [], 'Stop removes the object');
+    await untilDetached('after Stop', loaderPid);
+    assert.ok(!fs.existsSync(uploaded), 'Stop removes the uploaded object');
   } finally {
     await target.dispose();
   }
@@ -94,9 +98,9 @@ test('run over SSH through sudo -n as a non-root user', { skip, timeout: 90_000 
   const target = await connect('bpfdev-test-sudo');
   try {
     assert.equal(await target.privilegeMode(), 'sudo');
-    const session = await startAndSeeTrace(target);
+    const { session, loaderPid } = await startAndSeeTrace(target);
     await session.stop();
-    await untilDetached('after Stop via sudo');
+    await untilDetached('after Stop via sudo', loaderPid);
   } finally {
     await target.dispose();
   }
@@ -104,19 +108,19 @@ test('run over SSH through sudo -n as a non-root user', { skip, timeout: 90_000 
 
 test('closing the client connection detaches', { skip, timeout: 90_000 }, async () => {
   const target = await connect('bpfdev-test');
-  await startAndSeeTrace(target);
+  const { loaderPid } = await startAndSeeTrace(target);
   await target.dispose();
-  await untilDetached('after the client closed its connection');
+  await untilDetached('after the client closed its connection', loaderPid);
 });
 
 test('killing the SSH session from the host side detaches', { skip, timeout: 90_000 }, async () => {
   const target = await connect('bpfdev-test');
   try {
-    await startAndSeeTrace(target);
+    const { loaderPid } = await startAndSeeTrace(target);
     const sessions = sshdSessionPids(sshd);
     assert.ok(sessions.length > 0);
     for (const pid of sessions) process.kill(pid, 'SIGKILL');
-    await untilDetached('after sshd sessions were killed');
+    await untilDetached('after sshd sessions were killed', loaderPid);
   } finally {
     await target.dispose().catch(() => undefined);
   }
@@ -125,12 +129,11 @@ test('killing the SSH session from the host side detaches', { skip, timeout: 90_
 test('killing the loader on the host detaches (FD-owned links die with it)', { skip, timeout: 90_000 }, async () => {
   const target = await connect('bpfdev-test');
   try {
-    const session = await startAndSeeTrace(target);
-    const [line] = loaderProcesses();
-    assert.ok(line, 'a loader runs on the host');
-    process.kill(Number(line.split(' ')[0]), 'SIGKILL');
+    const { session, loaderPid } = await startAndSeeTrace(target);
+    assert.ok(isRunning(loaderPid), 'the loader runs on the host');
+    process.kill(loaderPid, 'SIGKILL');
     await session.exited;
-    await untilDetached('after the loader was killed');
+    await untilDetached('after the loader was killed', loaderPid);
   } finally {
     await target.dispose();
   }
