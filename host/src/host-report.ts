@@ -29,18 +29,17 @@ export async function hostReport(target: Target): Promise<HostReport> {
   const started = performance.now();
   let privilege: HostReport['privilege'] = process.geteuid?.() === 0 ? 'root' : 'sudo';
   if (target instanceof RemoteTarget) privilege = await target.privilegeMode().catch(() => 'none' as const);
-  const [loader, free] = await Promise.all([
-    target.loaderPath(),
-    target.exec(['df', '-Pk', '/tmp']).catch(() => undefined),
-  ]);
-  const result = await target.exec([loader, 'probe'], { privileged: privilege !== 'none', timeoutMs: 20_000 });
-  const probe = result.stdout.toString('utf8').split('\n').map(classifyLine)
-    .find((item) => item.type === 'event' && item.event.event === 'probe');
+  const loader = await target.loaderPath();
+  // One round trip for the probe and the free space: each SSH exec costs a login shell on the host.
+  const result = await target.exec(['sh', '-c', '"$1" probe; df -Pk /tmp', 'probe', loader], { privileged: privilege !== 'none', timeoutMs: 20_000 });
+  const lines = result.stdout.toString('utf8').split('\n');
+  const probe = lines.map(classifyLine).find((item) => item.type === 'event' && item.event.event === 'probe');
+  const dfLine = lines.find((line) => /^\S+\s+\d+\s+\d+\s+\d+\s+\d+%/.test(line));
   if (!probe || probe.type !== 'event') {
     throw new TargetError(`the loader's probe failed on ${target.name}: ${result.stderr.trim() || `exit ${result.code}`}`, 'PROBE_FAILED');
   }
   const p = probe.event as ProbeEvent;
-  const freeKiB = Number(free?.stdout.toString('utf8').split('\n')[1]?.split(/\s+/)[3]);
+  const freeKiB = Number(dfLine?.split(/\s+/)[3]);
   const problems: string[] = [];
   if (privilege === 'none') problems.push('no root and no passwordless sudo: BPF programs cannot be loaded');
   if (!p.btf) problems.push('no kernel BTF (/sys/kernel/btf/vmlinux): CO-RE programs and vmlinux.h need CONFIG_DEBUG_INFO_BTF=y');

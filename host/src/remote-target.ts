@@ -145,9 +145,9 @@ export class RemoteTarget implements Target {
     this.workDir ??= (async () => {
       const { home, uid } = await this.identify();
       const dir = `${home}/.cache/bpfdev-${uid}`;
-      const made = await this.connection.exec(['mkdir', '-p', '-m', '700', '--', dir]);
-      const mode = await this.connection.exec(['chmod', '700', '--', dir]);
-      if (made.code !== 0 || mode.code !== 0) throw new TargetError(`cannot create ${dir} on ${this.name}: ${made.stderr.trim() || mode.stderr.trim()}`, 'EIO');
+      // chmod too: `mkdir -p -m` leaves the mode of an existing directory alone.
+      const made = await this.connection.exec(['sh', '-c', 'mkdir -p -m 700 -- "$1" && chmod 700 -- "$1"', 'mkdir', dir]);
+      if (made.code !== 0) throw new TargetError(`cannot create ${dir} on ${this.name}: ${made.stderr.trim()}`, 'EIO');
       return dir;
     })();
     return this.workDir;
