@@ -4,7 +4,8 @@
 //
 // One document is opened and then edited keystroke by keystroke (didChange with the full text,
 // as a client without incremental sync sends it), each keystroke followed by a completion
-// request: the round trip therefore includes the attach-point checks each edit triggers.
+// request. The round trip includes applying the edit and re-parsing the document; the
+// attach-point checks run once typing pauses (150 ms), as they do for a person typing.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';

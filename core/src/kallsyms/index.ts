@@ -469,24 +469,52 @@ export function suggestSimilar(sorted: readonly string[], name: string, limit = 
   return scored.slice(0, limit).map((entry) => entry.name);
 }
 
-/** Levenshtein distance, giving up (returning max+1) once every cell in a row exceeds `max`. */
+/** Two reusable rows: suggestSimilar calls this for thousands of candidates per keystroke. */
+let rowA = new Int32Array(64);
+let rowB = new Int32Array(64);
+
+/**
+ * Levenshtein distance when it is at most `max`, else `max + 1`. Only the diagonal band
+ * |i - j| <= max can hold such values, so only it is computed (O(max * length)); the row gives
+ * up as soon as every cell in it exceeds `max`.
+ */
 export function boundedEditDistance(a: string, b: string, max: number): number {
-  if (Math.abs(a.length - b.length) > max) return max + 1;
-  let previous = new Array<number>(b.length + 1);
-  let current = new Array<number>(b.length + 1);
-  for (let j = 0; j <= b.length; j++) previous[j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    current[0] = i;
-    let rowMin = current[0];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a.charCodeAt(i - 1) === b.charCodeAt(j - 1) ? 0 : 1;
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost);
-      if (current[j] < rowMin) rowMin = current[j];
-    }
-    if (rowMin > max) return max + 1;
-    [previous, current] = [current, previous];
+  const n = a.length;
+  const m = b.length;
+  const over = max + 1;
+  if (Math.abs(n - m) > max) return over;
+  if (m + 2 > rowA.length) {
+    rowA = new Int32Array(2 * (m + 2));
+    rowB = new Int32Array(2 * (m + 2));
   }
-  return previous[b.length];
+  let previous = rowA;
+  let current = rowB;
+  for (let j = 0; j <= m; j++) previous[j] = j <= max ? j : over;
+  previous[m + 1] = over;
+  for (let i = 1; i <= n; i++) {
+    const from = Math.max(1, i - max);
+    const to = Math.min(m, i + max);
+    current[0] = i <= max ? i : over;
+    // Cells just outside the band read as "too far", for this row and the next.
+    if (from > 1) current[from - 1] = over;
+    current[to + 1] = over;
+    let rowMin = current[0];
+    const code = a.charCodeAt(i - 1);
+    for (let j = from; j <= to; j++) {
+      let value = previous[j - 1] + (code === b.charCodeAt(j - 1) ? 0 : 1);
+      const up = previous[j] + 1;
+      const left = current[j - 1] + 1;
+      if (up < value) value = up;
+      if (left < value) value = left;
+      current[j] = value;
+      if (value < rowMin) rowMin = value;
+    }
+    if (rowMin > max) return over;
+    const swap = previous;
+    previous = current;
+    current = swap;
+  }
+  return previous[m] > max ? over : previous[m];
 }
 
 /** available_filter_functions: one name per line, optionally ` [module]`. */

@@ -17,7 +17,14 @@ const SEVERITY: Record<Severity, DiagnosticSeverity> = {
   hint: DiagnosticSeverity.Hint,
 };
 
+/** How long typing must pause before the attach points are checked again. */
+const QUIET_MS = 150;
+
 export class AttachPointFeature {
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Documents checked at least once since they were opened. */
+  private readonly checked = new Set<string>();
+
   constructor(
     private readonly documents: TextDocuments<TextDocument>,
     private readonly service: LanguageService,
@@ -25,10 +32,38 @@ export class AttachPointFeature {
     private readonly hub: DiagnosticsHub,
   ) {
     // Documents opened before the catalog arrived are checked once it does.
-    catalogs.onDidLoad(() => { for (const document of documents.all()) void this.validate(document); });
+    catalogs.onDidLoad(() => { for (const document of documents.all()) void this.validateNow(document); });
+    documents.onDidClose(({ document }) => {
+      clearTimeout(this.timers.get(document.uri));
+      this.timers.delete(document.uri);
+      this.checked.delete(document.uri);
+    });
   }
 
+  /**
+   * Checks the document once typing pauses. A misspelled name costs a "did you mean" search
+   * (up to tens of ms on names like `__x64_sys_...`), which must not delay the completion
+   * request that follows each keystroke; the first check of a document runs at once.
+   */
   async validate(document: TextDocument): Promise<void> {
+    const uri = document.uri;
+    const pending = this.timers.get(uri);
+    if (pending) clearTimeout(pending);
+    if (!this.checked.has(uri)) {
+      this.checked.add(uri);
+      await this.validateNow(document);
+      return;
+    }
+    this.timers.set(uri, setTimeout(() => {
+      this.timers.delete(uri);
+      // Closed meanwhile: its diagnostics were cleared and must stay so.
+      const current = this.documents.get(uri);
+      if (current) void this.validateNow(current);
+      else this.checked.delete(uri);
+    }, QUIET_MS));
+  }
+
+  private async validateNow(document: TextDocument): Promise<void> {
     const catalog = this.catalogs.peek();
     if (!catalog) return;
     const origin = catalog.origin.source === 'snapshot' ? ` (from a bundled snapshot of ${catalog.origin.kernel}: no target reachable)` : '';
