@@ -1,0 +1,265 @@
+/**
+ * The verify loop through the real language server (dist/server.js over stdio, as an editor
+ * runs it) on this machine's kernel: a rejected program gets its diagnostic at the right line,
+ * the quick fix the server offers makes the next save pass, passing programs get their code
+ * lenses; and while a 30+ MB verifier log is being parsed, the server keeps answering requests.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createMessageConnection, MessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+import { kernelSkipReason, lineContaining, repoRoot } from '../support/kernel';
+import { applyTextEdits, TextEdit } from '../../core/src/verifier/fixes';
+
+const serverBundle = path.join(repoRoot, 'dist', 'server.js');
+const skip = kernelSkipReason()
+  ?? (spawnSync('clang', ['--version']).error ? 'needs clang' : undefined)
+  ?? (fs.existsSync(serverBundle) ? undefined : 'needs the server bundle (npm run build)');
+
+interface LspDiagnostic {
+  range: { start: { line: number; character: number }; end: { line: number; character: number } };
+  severity?: number;
+  code?: string;
+  source?: string;
+  message: string;
+  codeDescription?: { href: string };
+  relatedInformation?: unknown[];
+  data?: unknown;
+}
+interface Verified { uri: string; compiled: boolean; programs: { name: string; verdict: string; insnsProcessed: number | null }[]; durationMs: number }
+interface CodeAction { title: string; kind?: string; isPreferred?: boolean; edit?: { changes: Record<string, TextEdit[]> } }
+interface CodeLens { range: { start: { line: number } }; command?: { title: string; command: string; arguments?: unknown[] } }
+
+const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bpfdev-lsp-verify-'));
+const cacheDir = path.join(workDir, 'cache');
+
+/** One server process per test file; documents are files in `workDir`. */
+class Session {
+  readonly connection: MessageConnection;
+  readonly child: ChildProcess;
+  readonly diagnostics = new Map<string, LspDiagnostic[]>();
+  codeLensRefreshes = 0;
+  private readonly waiters = new Map<string, (verified: Verified) => void>();
+  private versions = new Map<string, number>();
+
+  constructor() {
+    this.child = spawn(process.execPath, [serverBundle, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, BPFDEV_CACHE_DIR: cacheDir } });
+    this.connection = createMessageConnection(new StreamMessageReader(this.child.stdout!), new StreamMessageWriter(this.child.stdin!));
+    this.connection.onNotification('textDocument/publishDiagnostics', (params: { uri: string; diagnostics: LspDiagnostic[] }) => {
+      this.diagnostics.set(params.uri, params.diagnostics);
+    });
+    this.connection.onNotification('bpfdev/verified', (params: Verified) => {
+      const waiter = this.waiters.get(params.uri);
+      this.waiters.delete(params.uri);
+      waiter?.(params);
+    });
+    this.connection.onNotification(() => undefined);
+    this.connection.onRequest('workspace/configuration', (params: { items: unknown[] }) => params.items.map(() => ({ verifyOnSave: true })));
+    this.connection.onRequest('client/registerCapability', () => null);
+    this.connection.onRequest('workspace/codeLens/refresh', () => { this.codeLensRefreshes++; return null; });
+    this.connection.listen();
+  }
+
+  async initialize(): Promise<void> {
+    await this.connection.sendRequest('initialize', {
+      processId: process.pid, rootUri: `file://${workDir}`,
+      capabilities: { workspace: { configuration: true, codeLens: { refreshSupport: true } }, textDocument: { publishDiagnostics: { relatedInformation: true } } },
+    });
+    await this.connection.sendNotification('initialized', {});
+  }
+
+  private nextVerified(uri: string): Promise<Verified> {
+    return new Promise((resolve) => this.waiters.set(uri, resolve));
+  }
+
+  async open(file: string): Promise<Verified> {
+    const uri = `file://${file}`;
+    this.versions.set(uri, 1);
+    const verified = this.nextVerified(uri);
+    await this.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'c', version: 1, text: fs.readFileSync(file, 'utf8') } });
+    return verified;
+  }
+
+  async change(file: string, text: string): Promise<void> {
+    const uri = `file://${file}`;
+    const version = (this.versions.get(uri) ?? 1) + 1;
+    this.versions.set(uri, version);
+    await this.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [{ text }] });
+  }
+
+  /** What an editor does on save: the new text, written to disk, then didSave. */
+  async save(file: string, text: string): Promise<Verified> {
+    fs.writeFileSync(file, text);
+    await this.change(file, text);
+    const uri = `file://${file}`;
+    const verified = this.nextVerified(uri);
+    await this.connection.sendNotification('textDocument/didSave', { textDocument: { uri } });
+    return verified;
+  }
+
+  dispose(): void {
+    this.connection.dispose();
+    this.child.kill();
+  }
+}
+
+let session: Session | undefined;
+async function server(): Promise<Session> {
+  if (!session) {
+    session = new Session();
+    await session.initialize();
+  }
+  return session;
+}
+
+test.after(() => {
+  session?.dispose();
+  fs.rmSync(workDir, { recursive: true, force: true });
+});
+
+function copyToWorkDir(source: string): string {
+  const file = path.join(fs.mkdtempSync(path.join(workDir, 'doc-')), path.basename(source));
+  fs.copyFileSync(source, file);
+  return file;
+}
+
+test('a rejected program: the error at its line with explanation, a quick fix, and after the fix a verified code lens with Run', { skip, timeout: 180_000 }, async () => {
+  const lsp = await server();
+  const file = copyToWorkDir(path.join(repoRoot, 'test/fixtures/verifier/null-deref-map-value.bpf.c'));
+  const uri = `file://${file}`;
+  const text = fs.readFileSync(file, 'utf8');
+  const verified = await lsp.open(file);
+  assert.equal(verified.programs[0]?.verdict, 'rejected');
+
+  const error = lsp.diagnostics.get(uri)?.find((d) => d.source === 'verifier' && d.severity === 1);
+  assert.ok(error, JSON.stringify(lsp.diagnostics.get(uri)));
+  assert.equal(error.range.start.line, lineContaining(text, 'EXPECT: null-deref-map-value') - 1);
+  assert.equal(error.code, 'null-deref-map-value');
+  assert.match(error.message, /NULL/);
+  assert.ok(error.codeDescription?.href.startsWith('https://'));
+  assert.ok((error.relatedInformation?.length ?? 0) > 0, 'no instruction path in relatedInformation');
+
+  // A rejected program has no Run lens, only its verdict.
+  const rejectedLenses = await lsp.connection.sendRequest('textDocument/codeLens', { textDocument: { uri } }) as CodeLens[];
+  assert.deepEqual(rejectedLenses.map((lens) => lens.command?.command), ['']);
+  assert.match(rejectedLenses[0].command?.title ?? '', /rejected/);
+
+  const actions = await lsp.connection.sendRequest('textDocument/codeAction', {
+    textDocument: { uri }, range: error.range, context: { diagnostics: [error], only: ['quickfix'] },
+  }) as CodeAction[];
+  const nullCheck = actions.find((action) => /NULL/.test(action.title));
+  assert.ok(nullCheck?.edit, JSON.stringify(actions));
+  assert.equal(nullCheck.kind, 'quickfix');
+  assert.equal(nullCheck.isPreferred, true);
+
+  const refreshesBefore = lsp.codeLensRefreshes;
+  const fixed = await lsp.save(file, applyTextEdits(text, nullCheck.edit.changes[uri]));
+  assert.deepEqual(fixed.programs.map((program) => program.verdict), ['ok']);
+  const after = lsp.diagnostics.get(uri) ?? [];
+  assert.ok(!after.some((d) => d.severity === 1), JSON.stringify(after));
+  const hint = after.find((d) => d.code === 'verified');
+  assert.equal(hint?.severity, 4, 'the verified hint');
+  assert.ok(lsp.codeLensRefreshes > refreshesBefore, 'the server did not ask the editor to refresh code lenses');
+
+  const lenses = await lsp.connection.sendRequest('textDocument/codeLens', { textDocument: { uri } }) as CodeLens[];
+  const secLine = lineContaining(fs.readFileSync(file, 'utf8'), 'SEC("tracepoint/syscalls/sys_enter_openat")') - 1;
+  assert.equal(lenses.length, 2, JSON.stringify(lenses));
+  for (const lens of lenses) assert.equal(lens.range.start.line, secLine);
+  assert.match(lenses[0].command?.title ?? '', new RegExp(`^✓ verified: ${fixed.programs[0].insnsProcessed} insns, stack \\d+ bytes$`));
+  assert.deepEqual(lenses[1].command, { title: 'Run', command: 'bpfdev.run', arguments: [uri] });
+});
+
+test('no verifier quick fix once the document has changed since the verify', { skip, timeout: 180_000 }, async () => {
+  const lsp = await server();
+  const file = copyToWorkDir(path.join(repoRoot, 'examples/broken-user-deref.bpf.c'));
+  const uri = `file://${file}`;
+  await lsp.open(file);
+  const error = lsp.diagnostics.get(uri)?.find((d) => d.source === 'verifier' && d.severity === 1);
+  assert.ok(error);
+  const ask = () => lsp.connection.sendRequest('textDocument/codeAction', { textDocument: { uri }, range: error.range, context: { diagnostics: [error] } }) as Promise<CodeAction[]>;
+  assert.ok((await ask()).some((action) => /bpf_probe_read_user/.test(action.title)));
+  await lsp.change(file, '// edited above the program\n' + fs.readFileSync(file, 'utf8'));
+  assert.deepEqual((await ask()).filter((action) => /bpf_probe_read_user/.test(action.title)), []);
+});
+
+/** A straight path of ~420k instructions ending in a NULL dereference: its level-1 log is ~40 MB. */
+function longPathProgram(): string {
+  return [
+    '#include "vmlinux.h"',
+    '#include <bpf/bpf_helpers.h>',
+    '',
+    'char LICENSE[] SEC("license") = "GPL";',
+    '',
+    'struct {',
+    '\t__uint(type, BPF_MAP_TYPE_HASH);',
+    '\t__uint(max_entries, 1);',
+    '\t__type(key, u32);',
+    '\t__type(value, u64);',
+    '} sink SEC(".maps");',
+    '',
+    'SEC("tracepoint/syscalls/sys_enter_openat")',
+    'int long_path(void *ctx)',
+    '{',
+    '\tu64 acc = bpf_get_prandom_u32();',
+    '\tu32 key = 0;',
+    '\tu64 *slot;',
+    '',
+    '#pragma clang loop unroll(full)',
+    '\tfor (int i = 0; i < 60000; i++) {',
+    '\t\tacc = acc * 3 + i;',
+    '\t\tacc ^= acc >> 7;',
+    '\t}',
+    '\tslot = bpf_map_lookup_elem(&sink, &key);',
+    '\t*slot = acc;',
+    '\treturn 0;',
+    '}',
+    '',
+  ].join('\n');
+}
+
+test('the server keeps answering while it parses a 30+ MB verifier log', { skip, timeout: 300_000 }, async (t) => {
+  const lsp = await server();
+  const file = path.join(fs.mkdtempSync(path.join(workDir, 'doc-')), 'long-path.bpf.c');
+  fs.writeFileSync(file, longPathProgram());
+  const uri = `file://${file}`;
+
+  // What a request costs on this machine right now, server idle: on a busy CI host, even that can take a while.
+  const idleUntil = performance.now() + 2000;
+  const idle = await slowestAnswer(() => performance.now() >= idleUntil);
+
+  let verified: Verified | undefined;
+  const opened = lsp.open(file).then((result) => { verified = result; });
+  // Ask the server something over and over until the verify is done; any stall shows up as a slow answer.
+  const busy = await slowestAnswer(() => verified !== undefined);
+  await opened;
+  assert.ok(verified);
+
+  assert.equal(verified.programs[0]?.verdict, 'rejected');
+  assert.ok((verified.programs[0]?.insnsProcessed ?? 0) > 400_000, `only ${verified.programs[0]?.insnsProcessed} insns processed`);
+  const error = lsp.diagnostics.get(uri)?.find((d) => d.severity === 1);
+  assert.equal(error?.code, 'null-deref-map-value');
+  assert.equal(error?.range.start.line, lineContaining(longPathProgram(), '*slot = acc;') - 1);
+  // Parsed in one piece, this log holds the event loop for well over a second (several on a busy host).
+  const limit = Math.max(400, 3 * idle.slowest);
+  t.diagnostic(`slowest answer ${busy.slowest.toFixed(0)} ms during the verify (${busy.count} requests, ${verified.durationMs.toFixed(0)} ms), ${idle.slowest.toFixed(0)} ms idle`);
+  assert.ok(busy.slowest < limit,
+    `a request waited ${busy.slowest.toFixed(0)} ms, limit ${limit.toFixed(0)} (idle: ${idle.slowest.toFixed(0)} ms; ${busy.count} requests during a ${verified.durationMs.toFixed(0)} ms verify)`);
+  assert.ok(busy.count > 50, `only ${busy.count} requests answered during the verify`);
+});
+
+/** Sends `bpfdev/stats` requests back to back until `done()`; the slowest answer and how many. */
+async function slowestAnswer(done: () => boolean): Promise<{ slowest: number; count: number }> {
+  const lsp = await server();
+  let slowest = 0;
+  let count = 0;
+  while (!done()) {
+    const started = performance.now();
+    await lsp.connection.sendRequest('bpfdev/stats');
+    slowest = Math.max(slowest, performance.now() - started);
+    count++;
+  }
+  return { slowest, count };
+}
