@@ -20,10 +20,21 @@ export interface RunSummary {
   traceUnavailable?: string;
 }
 
-interface ActiveRun {
+/** A run as the views see it: its loader session, the object it loaded (for its BTF) and where. */
+export interface ActiveRun {
+  /** Unique for the extension's lifetime: view items and commands name runs by it. */
+  id: number;
   file: string;
   target: string;
+  objectPath: string;
+  startedAt: Date;
   session: RunSession;
+}
+
+/** Trace lines of one flush interval, and how many were dropped since the previous one. */
+export interface TraceBatch {
+  lines: string[];
+  dropped: number;
 }
 
 const FLUSH_INTERVAL_MS = 100;
@@ -34,6 +45,10 @@ export class RunManager implements vscode.Disposable {
   private readonly output = vscode.window.createOutputChannel('eBPF Trace');
   private readonly buffer = new TraceBuffer(20_000);
   private flushTimer: NodeJS.Timeout | undefined;
+  private nextRunId = 1;
+  private readonly batches = new vscode.EventEmitter<TraceBatch>();
+  /** Fires at most every 100 ms with the lines since the last batch (the trace view). */
+  readonly onTraceBatch = this.batches.event;
 
   private readonly changed = new vscode.EventEmitter<void>();
   /** Fires when a run starts or ends (status bar, Running programs view). */
@@ -46,6 +61,21 @@ export class RunManager implements vscode.Disposable {
 
   get count(): number {
     return this.runs.size;
+  }
+
+  /** The runs in the order they started. */
+  list(): readonly ActiveRun[] {
+    return [...this.runs];
+  }
+
+  /** Stops one run (the Stop action of the Running Programs view); false when it had ended already. */
+  async stopRun(id: number): Promise<boolean> {
+    const run = [...this.runs].find((candidate) => candidate.id === id);
+    if (!run) return false;
+    await run.session.stop();
+    this.runs.delete(run);
+    this.changed.fire();
+    return true;
   }
 
   onTraceLine(listener: (line: string) => void): vscode.Disposable {
@@ -63,7 +93,7 @@ export class RunManager implements vscode.Disposable {
     }
     report(`attaching on ${target.name}`);
     const session = await RunSession.start(target, compiled.objectPath, { trace: true });
-    const run: ActiveRun = { file, target: target.name, session };
+    const run: ActiveRun = { id: this.nextRunId++, file, target: target.name, objectPath: compiled.objectPath, startedAt: new Date(), session };
     this.runs.add(run);
     this.changed.fire();
     session.on('trace', (line) => this.onTrace(line));
@@ -92,7 +122,7 @@ export class RunManager implements vscode.Disposable {
     }
     this.output.appendLine(`--- ${path.basename(file)} on ${target.name}: ${summary.attached.length} attached` +
       (summary.failed.length ? `, ${summary.failed.length} failed (${summary.failed.map((f) => `${f.name}: ${f.reason}`).join('; ')})` : '') + ' ---');
-    this.output.show(true);
+    // The trace view is the main view (it reveals itself when a run starts); this channel is the plain-text fallback.
     if (summary.attached.length === 0) {
       await session.stop();
       throw new Error(`no program of ${path.basename(file)} could be attached: ${summary.failed.map((f) => `${f.name}: ${f.reason}`).join('; ') || 'see the eBPF log'}`);
@@ -119,6 +149,7 @@ export class RunManager implements vscode.Disposable {
     void this.stopAll();
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.traceLines.dispose();
+    this.batches.dispose();
     this.changed.dispose();
     this.output.dispose();
   }
@@ -133,6 +164,7 @@ export class RunManager implements vscode.Disposable {
     this.flushTimer = undefined;
     const { lines, dropped } = this.buffer.drain();
     if (dropped) lines.push(`--- ${dropped} trace line(s) dropped: the kernel produced them faster than the view can show ---`);
+    if (lines.length || dropped) this.batches.fire({ lines: dropped ? lines.slice(0, -1) : lines, dropped });
     if (lines.length) this.output.append(lines.join('\n') + '\n');
   }
 }
