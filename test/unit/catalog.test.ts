@@ -99,6 +99,8 @@ void test('parseFetchOutput: the loader probe decides capabilities; a broken pro
   // Wrongly typed fields are ignored rather than trusted.
   assert.deepEqual(parseProbe('\x1e{"event":"probe","kprobes":"yes","fentry":false,"libbpf":1}'), { fentry: false });
   assert.deepEqual(parseProbe(undefined), {});
+  // Without root the trial fentry load fails on any kernel, so it says nothing.
+  assert.deepEqual(parseProbe('\x1e{"event":"probe","kprobes":false,"fentry":false,"euid":1000}'), { kprobes: false });
 });
 
 void test('LazyBtfLookup parses on the first question only, and reports a broken blob', () => {

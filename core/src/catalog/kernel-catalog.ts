@@ -126,8 +126,10 @@ export function parseProbe(text: string | undefined): ProbeFacts {
   const facts: ProbeFacts = {};
   if (typeof value.kprobes === 'boolean') facts.kprobes = value.kprobes;
   if (typeof value.btf === 'boolean') facts.btf = value.btf;
-  if (typeof value.fentry === 'boolean') facts.fentry = value.fentry;
-  if (typeof value.fentryReason === 'string') facts.fentryReason = value.fentryReason;
+  // Without root the trial fentry load fails with EPERM on any kernel: that says nothing about the kernel.
+  const privileged = value.euid === undefined || value.euid === 0;
+  if (typeof value.fentry === 'boolean' && privileged) facts.fentry = value.fentry;
+  if (typeof value.fentryReason === 'string' && privileged) facts.fentryReason = value.fentryReason;
   if (typeof value.libbpf === 'string') facts.libbpf = value.libbpf;
   if (typeof value.loaderVersion === 'string') facts.loaderVersion = value.loaderVersion;
   return facts;

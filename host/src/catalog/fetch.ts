@@ -66,6 +66,8 @@ export interface FetchedCatalog {
   inputsSha256: string;
   btfSha256: string | undefined;
   errors: string[];
+  /** False when the fetch ran without root: then the result is not cached, a later privileged read can do better. */
+  privileged: boolean;
   fetchMs: number;
   buildMs: number;
 }
@@ -93,11 +95,21 @@ export async function fetchPrebuiltCatalog(target: Target): Promise<FetchedCatal
   if (parsedBtf) errors.push(...parsedBtf.errors.map((error) => `BTF: ${error}`));
   const btf = parsedBtf?.btf ?? null;
   const functionNames = btf ? btfFunctionNames(btf) : undefined;
-  const result = await running;
-  const fetchMs = performance.now() - started;
+  let privileged = true;
+  let result = await running.catch((error: Error) => ({ code: null, signal: null, stdout: Buffer.alloc(0), stderr: error.message }));
   if (result.code !== 0 || result.stdout.length === 0) {
-    throw new Error(`reading the kernel catalogs on ${target.name} failed: ${result.stderr.trim() || `exit ${result.code}`}`);
+    // No root and no passwordless sudo: kallsyms names, the BTF flag and some of tracefs are still
+    // readable, which beats falling back to the snapshot of another kernel.
+    const privilegedError = result.stderr.trim() || `exit ${result.code}`;
+    const plain = await target.exec(['sh', '-c', script, 'sh', loader], { timeoutMs: 60_000 }).catch(() => undefined);
+    if (!plain || plain.code !== 0 || plain.stdout.length === 0) {
+      throw new Error(`reading the kernel catalogs on ${target.name} failed: ${privilegedError}`);
+    }
+    errors.push(`read the kernel catalogs of ${target.name} without root (${privilegedError}): tracepoints and fentry support may be missing`);
+    result = plain;
+    privileged = false;
   }
+  const fetchMs = performance.now() - started;
   const buildStarted = performance.now();
   const raw = compress ? gunzipSync(result.stdout) : result.stdout;
   const inputsSha256 = createHash('sha256').update(raw).digest('hex');
@@ -110,7 +122,7 @@ export async function fetchPrebuiltCatalog(target: Target): Promise<FetchedCatal
     fetchedAt: new Date().toISOString(),
   });
   return {
-    prebuilt, btf, inputsSha256, errors, fetchMs, buildMs: performance.now() - buildStarted,
+    prebuilt, btf, inputsSha256, errors, privileged, fetchMs, buildMs: performance.now() - buildStarted,
     btfSha256: btfBytes ? createHash('sha256').update(btfBytes).digest('hex') : undefined,
   };
 }
@@ -152,8 +164,10 @@ export async function loadKernelCatalog(target: Target): Promise<{ catalog: Kern
   const fetched = await fetchPrebuiltCatalog(target);
   errors.push(...fetched.errors);
   const json = JSON.stringify(fetched.prebuilt);
-  writeAtomically(file, json);
-  for (const stale of STALE_CACHE_FILES) fs.rmSync(path.join(dir, stale), { force: true });
+  if (fetched.privileged) {
+    writeAtomically(file, json);
+    for (const stale of STALE_CACHE_FILES) fs.rmSync(path.join(dir, stale), { force: true });
+  }
   // Built from the JSON rather than the objects in hand: its strings are fresh, while those are
   // slices of the ~10 MB fetch output and would keep all of it alive. It also is the cache's path.
   const catalog = catalogFromPrebuilt(JSON.parse(json) as PrebuiltCatalog,
