@@ -1,5 +1,6 @@
 /** The machine this process runs on, used directly (no SSH). */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import { ExecOptions, ExecResult, Target, TargetError, TargetProcess } from './target';
@@ -51,7 +52,9 @@ export class LocalTarget implements Target {
 
   async readFile(path: string): Promise<Buffer> {
     try {
-      return await fs.readFile(path);
+      // Synchronous on purpose: sysfs/tracefs files report odd sizes, and the promise API then
+      // reads them in many small steps (70-100 ms for the 5.5 MB BTF, against 6 ms here).
+      return readFileSync(path);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
       throw new TargetError(`cannot read ${path} on the local host: ${(error as Error).message}`, code);
