@@ -114,7 +114,7 @@ try {
   const other = await connect();
   targets.push(other);
   const warmNew = await timed(() => loadKernelCatalog(other));
-  record('catalog warm (new connection: BTF re-read to key the cache)', warmNew.ms, 100,
+  record('catalog warm (new connection: one exec to identify the host)', warmNew.ms, 100,
     `cached=${warmNew.value.timings.cached}; fetch ${warmNew.value.timings.fetchMs.toFixed(0)} ms + build ${warmNew.value.timings.buildMs.toFixed(0)} ms`);
 
   // --- run to first trace line, with the loader cached on the host (the report uploaded it).

@@ -14,7 +14,7 @@ import { localLoaderPath } from './paths';
 type Privilege = 'root' | 'sudo';
 
 export class RemoteTarget implements Target {
-  private identity?: Promise<{ arch: string; release: string; home: string; uid: number }>;
+  private identity?: Promise<{ arch: string; release: string; home: string; uid: number; btfDigest: string | undefined }>;
   private privilege?: Promise<Privilege>;
   private workDir?: Promise<string>;
   private readonly uploaded = new Map<string, Promise<string>>();
@@ -109,12 +109,18 @@ export class RemoteTarget implements Target {
     await this.connection.dispose();
   }
 
+  async btfDigest(): Promise<string | undefined> {
+    return (await this.identify()).btfDigest;
+  }
+
   private identify() {
+    // One round trip for everything about the host that does not change while connected.
     this.identity ??= (async () => {
-      const result = await this.connection.execCommand('uname -m; uname -r; printf "%s\\n" "$HOME"; id -u');
-      const [arch, release, home, uid] = result.stdout.toString('utf8').split('\n');
+      const result = await this.connection.execCommand(
+        'uname -m; uname -r; printf "%s\\n" "$HOME"; id -u; (sha256sum /sys/kernel/btf/vmlinux 2>/dev/null || echo -) | cut -c1-16');
+      const [arch, release, home, uid, digest] = result.stdout.toString('utf8').split('\n');
       if (result.code !== 0 || !arch || !release) throw new TargetError(`cannot identify ${this.name}: ${result.stderr.trim()}`, 'EIO');
-      return { arch, release, home: home || '/tmp', uid: Number(uid) };
+      return { arch, release, home: home || '/tmp', uid: Number(uid), btfDigest: /^[0-9a-f]{16}$/.test(digest ?? '') ? digest : undefined };
     })();
     return this.identity;
   }

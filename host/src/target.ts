@@ -46,6 +46,11 @@ export interface Target {
   arch(): Promise<string>;
   /** Kernel release as `uname -r` prints it. */
   kernelRelease(): Promise<string>;
+  /**
+   * First 16 hex digits of the sha256 of the kernel's BTF, computed where the BTF is (so it
+   * need not travel); undefined when the target cannot (no BTF, no sha256sum).
+   */
+  btfDigest?(): Promise<string | undefined>;
   dispose(): Promise<void>;
 }
 

@@ -40,13 +40,29 @@ export function kernelBuild(target: Target): Promise<{ build: KernelBuild; btf: 
         );
       }
       const btfDigest = createHash('sha256').update(btf).digest('hex').slice(0, 16);
-      const key = `${release.replace(/[^A-Za-z0-9._-]/g, '_')}-${arch}-${btfDigest}`;
+      const key = buildKey(release, arch, btfDigest);
       return { build: { release, arch, btfDigest, key }, btf };
     })();
     buildCache.set(target, pending);
     pending.catch(() => buildCache.delete(target));
   }
   return pending;
+}
+
+/**
+ * The build key alone, without bringing the BTF here when the target can hash it itself
+ * (a remote host: 5.5 MB over the network only to learn that the cache is still valid).
+ */
+export async function kernelBuildKey(target: Target): Promise<KernelBuild> {
+  if (!buildCache.has(target) && target.btfDigest) {
+    const [release, arch, btfDigest] = await Promise.all([target.kernelRelease(), target.arch(), target.btfDigest()]);
+    if (btfDigest) return { release, arch, btfDigest, key: buildKey(release, arch, btfDigest) };
+  }
+  return (await kernelBuild(target)).build;
+}
+
+function buildKey(release: string, arch: string, btfDigest: string): string {
+  return `${release.replace(/[^A-Za-z0-9._-]/g, '_')}-${arch}-${btfDigest}`;
 }
 
 /** Returns the directory holding `vmlinux.h` for the target, generating it on first use. */

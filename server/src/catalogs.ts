@@ -97,6 +97,7 @@ export class CatalogProvider {
         for (const error of btf.errors.slice(0, 3)) this.connection.console.warn(`catalog BTF: ${error}`);
       }
     });
-    step(() => btf.load(), () => step(() => btf.index()));
+    // A remote cache hit serves the catalog before the BTF bytes arrive: warm up once they do.
+    void btf.ready.then(() => step(() => btf.load(), () => step(() => btf.index())));
   }
 }

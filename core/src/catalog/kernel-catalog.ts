@@ -338,8 +338,29 @@ export class LazyBtfLookup implements BtfLookup {
   /** Why BTF is unavailable, once a load was attempted. */
   readonly errors: string[] = [];
 
+  /** Resolves once the BTF bytes are at hand (at once, unless built with `deferred`). */
+  readonly ready: Promise<void>;
+  private waiting = false;
+
   constructor(parse: () => { btf: Btf | null; errors: string[] }) {
     this.source = parse;
+    this.ready = Promise.resolve();
+  }
+
+  /**
+   * For a catalog served from the cache of a remote host: its BTF travels after the catalog,
+   * so completions start at once and prototypes/members join when the bytes arrive.
+   */
+  static deferred(bytes: Promise<Uint8Array | undefined>, parse: (bytes: Uint8Array) => { btf: Btf | null; errors: string[] }): LazyBtfLookup {
+    const lookup = new LazyBtfLookup(() => ({ btf: null, errors: [] }));
+    lookup.waiting = true;
+    lookup.source = undefined;
+    (lookup as { ready: Promise<void> }).ready = bytes.then((value) => {
+      lookup.source = () => (value ? parse(value) : { btf: null, errors: ['the target has no usable BTF'] });
+    }, (error: Error) => {
+      lookup.source = () => ({ btf: null, errors: [`the target's BTF could not be read: ${error.message}`] });
+    }).finally(() => { lookup.waiting = false; });
+    return lookup;
   }
 
   static of(btf: Btf): LazyBtfLookup {
@@ -349,7 +370,7 @@ export class LazyBtfLookup implements BtfLookup {
   }
 
   get loaded(): boolean {
-    return this.source === undefined;
+    return !this.waiting && this.source === undefined;
   }
 
   /** Parses now (once); later calls return at once. */

@@ -16,7 +16,7 @@ import {
 import { LocalTarget } from '../local-target';
 import { Target } from '../target';
 import { cacheDir } from '../paths';
-import { kernelBuild } from '../vmlinux';
+import { kernelBuild, kernelBuildKey } from '../vmlinux';
 
 /**
  * `$1` is the loader's path on the target (empty when there is none). Every read runs in the
@@ -135,13 +135,12 @@ export async function fetchPrebuiltCatalog(target: Target): Promise<FetchedCatal
 export async function loadKernelCatalog(target: Target): Promise<{ catalog: KernelCatalogWithProvenance; timings: CatalogTimings; errors: string[] }> {
   const started = performance.now();
   const errors: string[] = [];
-  const known = await kernelBuild(target).catch((error: Error) => {
+  const build = await kernelBuildKey(target).catch((error: Error) => {
     // No BTF, no cache key: still worth reading kallsyms and tracefs, just not caching them.
     errors.push(`${error.message}; the catalog is not cached`);
     return undefined;
   });
-  if (!known) return loadUncached(target, started, errors);
-  const { build, btf: btfBytes } = known;
+  if (!build) return loadUncached(target, started, errors);
   const dir = cacheDir('targets', build.key);
   const file = path.join(dir, CACHE_FILE);
   const cachedText = readIfExists(file);
@@ -149,8 +148,10 @@ export async function loadKernelCatalog(target: Target): Promise<{ catalog: Kern
     const fetchMs = performance.now() - started;
     const { prebuilt, error } = parseCatalogJson(cachedText);
     if (prebuilt) {
-      // The kernel's BTF is already in memory (it keys the cache); parsing waits for the first prototype question.
-      const catalog = catalogFromPrebuilt(prebuilt, new LazyBtfLookup(() => parseBtf(btfBytes)));
+      // The catalog is served now; the BTF (local: already read; remote: on its way) is parsed
+      // when it is here and the first prototype question comes.
+      const btfBytes = kernelBuild(target).then(({ btf }) => btf);
+      const catalog = catalogFromPrebuilt(prebuilt, LazyBtfLookup.deferred(btfBytes, (bytes) => parseBtf(bytes)));
       const totalMs = performance.now() - started;
       return {
         catalog: { ...catalog, origin: { source: 'cache', target: target.name, kernel: build.release, buildMs: totalMs } },
