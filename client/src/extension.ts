@@ -10,6 +10,14 @@ import { registerVerifyCommand } from './commands/verify';
 import { registerSelectHostCommand } from './commands/select-host';
 import { registerHostReportCommand } from './commands/host-report';
 import { createStatusBar } from './status-bar';
+import { registerTraceView } from './trace/trace-view';
+import { registerHostsView } from './views/hosts-view';
+import { registerRunsView } from './views/runs-view';
+import { registerMapsView } from './views/maps-view';
+import { registerMapsCommands } from './commands/maps';
+import { registerNewProgramCommand } from './commands/new-program';
+import { registerInsertCtxStructCommand } from './commands/insert-ctx-struct';
+import { registerConfigureClangdCommand } from './commands/configure-clangd';
 import type { BpfdevApi } from './api';
 
 export async function activate(context: vscode.ExtensionContext): Promise<BpfdevApi> {
@@ -20,12 +28,20 @@ export async function activate(context: vscode.ExtensionContext): Promise<Bpfdev
   context.subscriptions.push(targets);
   const runs = new RunManager(log, targets);
   context.subscriptions.push(runs);
+  // Views first: they work (and explain what to do) even when the language server cannot start.
+  registerTraceView(context, runs, log);
+  registerHostsView(context, targets);
+  registerRunsView(context, runs);
+  registerMapsCommands(context, registerMapsView(context, runs, log));
+  registerNewProgramCommand(context);
+  registerConfigureClangdCommand(context, targets);
   const client = await startLanguageClient(context, log, targets);
   registerRunCommand(context, runs, log);
   registerStopCommand(context, runs);
   registerVerifyCommand(context, client);
   registerSelectHostCommand(context, targets);
   registerHostReportCommand(context, targets);
+  registerInsertCtxStructCommand(context);
   createStatusBar(context, targets, runs);
   return {
     onTraceLine: (listener) => runs.onTraceLine(listener),

@@ -1,8 +1,9 @@
-/** Log2 histogram rendering and the pure parts of map dumps (hex, per-CPU slots, histogram shapes). */
+/** Log2 histogram rendering, the trace view's line history and the pure parts of map dumps (hex, per-CPU slots, histogram shapes). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { log2HistogramRows, log2SlotLabel, powerOfTwoText, renderLog2Histogram } from '../../core/src/trace/histogram';
 import { hexToBytes, MapDump, perCpuSlices } from '../../core/src/trace/map-dump';
+import { LineHistory } from '../../core/src/trace/line-history';
 import { formatHex, formatMapEntries, histogramShape, integerValue, mapHistograms } from '../../core/src/trace/map-values';
 
 void test('slot labels are half-open power-of-two ranges with K/M/G suffixes', () => {
@@ -55,4 +56,23 @@ void test('a per-CPU array named like a histogram is one histogram keyed by slot
   // The same layout under another name is just a map.
   assert.equal(histogramShape({ ...map, name: 'counts' }, undefined), undefined);
   assert.equal(histogramShape({ ...map, type: 'ringbuf' }, undefined), undefined);
+});
+
+void test('line history keeps the newest lines in order, across wrap-around and oversized batches', () => {
+  const history = new LineHistory(4);
+  history.push(['a', 'b', 'c']);
+  assert.deepEqual(history.newest(), ['a', 'b', 'c']);
+  history.push(['d', 'e']);
+  assert.deepEqual(history.newest(), ['b', 'c', 'd', 'e']);
+  assert.deepEqual(history.newest(2), ['d', 'e']);
+  history.push(['1', '2', '3', '4', '5', '6']);
+  assert.deepEqual(history.newest(), ['3', '4', '5', '6']);
+  assert.equal(history.total, 11);
+  assert.equal(history.length, 4);
+  const smaller = history.withCapacity(2);
+  assert.deepEqual(smaller.newest(), ['5', '6']);
+  assert.equal(smaller.total, 11);
+  history.clear();
+  assert.deepEqual(history.newest(), []);
+  assert.equal(history.total, 0);
 });

@@ -7,6 +7,7 @@ import type { Btf } from '../btf/reader';
 import { BtfKind, BtfType } from '../btf/types';
 import type { MapDump } from './map-dump';
 import { hexToBytes, perCpuSlices } from './map-dump';
+import { renderLog2Histogram } from './histogram';
 
 export interface FormatValueOptions {
   /** Arrays longer than this show their first elements and a count of the rest. */
@@ -302,6 +303,11 @@ export function formatMapEntries(map: MapDump, btf: Btf | undefined, options: Fo
   });
 }
 
+/** Whether values of this type are a global-data section (`.bss`, `.data`, `.rodata`). */
+export function isDatasec(btf: Btf | undefined, typeId: number): boolean {
+  return Boolean(btf && typeId && btf.typeById(typeId)?.kind === BtfKind.Datasec);
+}
+
 /**
  * The variables of a global-data map (`.bss`, `.data`, `.rodata`: its value type is a
  * datasec), each with its value; undefined when the value type is not a datasec.
@@ -318,4 +324,30 @@ export function datasecVariables(btf: Btf | undefined, typeId: number, bytes: Ui
       value: formatAt(btf, valueType, view, variable.offset, btf.littleEndian, options.maxArrayElements ?? DEFAULT_MAX_ARRAY, 0),
     };
   });
+}
+
+/**
+ * A whole dumped map as text, for "Show as Text": histograms drawn as bars the way bpftrace
+ * prints them (`@name:` then one line per slot), globals as `name = value`, other maps as
+ * `key: value` lines.
+ */
+export function renderMapText(map: MapDump, btf: Btf | undefined): string {
+  const count = `${map.entries.length}${map.truncated ? '+' : ''} ${map.entries.length === 1 ? 'entry' : 'entries'}`;
+  const lines = [`${map.name} (${map.type ?? 'map'}, ${count})`];
+  if (map.error) lines.push(`  ${map.error}`);
+  const shape = histogramShape(map, btf);
+  if (shape) {
+    for (const histogram of mapHistograms(map, shape, btf)) {
+      const text = renderLog2Histogram(histogram.counts);
+      lines.push('', `@${map.name}${histogram.key === undefined ? '' : `[${histogram.key}]`}:`, text || '  (all slots empty)');
+    }
+    return lines.join('\n');
+  }
+  const globals = isDatasec(btf, map.btfValueTypeId ?? 0);
+  for (const entry of globals ? map.entries : []) {
+    for (const variable of datasecVariables(btf, map.btfValueTypeId ?? 0, hexToBytes(entry.value)) ?? []) lines.push(`${variable.key} = ${variable.value}`);
+  }
+  if (!globals) for (const entry of formatMapEntries(map, btf)) lines.push(`${entry.key}: ${entry.value}`);
+  if (map.truncated) lines.push(`… more entries not read (raise bpfdev.maps.maxEntries to see them)`);
+  return lines.join('\n');
 }

@@ -1,0 +1,306 @@
+/**
+ * The "eBPF Trace" view: a webview in the panel showing the trace_pipe lines of the running
+ * programs in columns (task, pid, cpu, time, message), with a filter, pause, clear, save and a
+ * dropped-line counter. It stays responsive under a flood: lines arrive in batches every
+ * ~100 ms (RunManager), at most `bpfdev.trace.maxRows` of a batch are sent, the page keeps that
+ * many rows, and what the kernel or the extension had to drop is counted, not buffered.
+ */
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { LineHistory } from '../../../core/src/trace/line-history';
+import { parseTraceLine } from '../../../core/src/trace/trace-line';
+import type { Log } from '../log';
+import type { ActiveRun, RunManager, TraceBatch } from './run-manager';
+
+export const TRACE_VIEW_ID = 'bpfdev.trace';
+
+/** A row as the page draws it: the columns of a record, or one text cell for anything else. */
+type Row = [time: string, task: string, pid: number, cpu: number, message: string] | [text: string];
+
+type ToPage =
+  | { type: 'reset'; rows: Row[]; maxRows: number; paused: boolean; counters: Counters }
+  | { type: 'rows'; rows: Row[]; counters: Counters }
+  | { type: 'notice'; text: string; level: 'info' | 'warning' };
+
+type FromPage = { type: 'ready' } | { type: 'clear' } | { type: 'save' } | { type: 'pause' };
+
+interface Counters {
+  /** Lines received since the last clear. */
+  total: number;
+  /** Lines that never reached the view: dropped by the kernel (LOST events) or by the extension. */
+  dropped: number;
+  paused: boolean;
+}
+
+/** What `bpfdev.showTrace` resolves: enough for tests and the walkthrough to see the view's state. */
+export interface TraceViewState {
+  visible: boolean;
+  title: string;
+  total: number;
+  dropped: number;
+  kept: number;
+  paused: boolean;
+}
+
+const PRINTK_EVENT = 'bpf_trace_printk';
+
+function toRow(line: string): Row {
+  const parsed = parseTraceLine(line);
+  if (parsed.kind !== 'record') return [line];
+  const message = parsed.event === PRINTK_EVENT || !parsed.event ? parsed.message : `${parsed.event}: ${parsed.message}`;
+  return [parsed.timestamp, parsed.task, parsed.pid, parsed.cpu, message];
+}
+
+/** Lines the kernel reports as lost ("CPU:n [LOST m EVENTS]") in a batch; cheap enough for every line. */
+function kernelLost(lines: readonly string[]): number {
+  let lost = 0;
+  for (const line of lines) {
+    if (line.charCodeAt(0) !== 0x43 || !line.startsWith('CPU:')) continue;
+    const parsed = parseTraceLine(line);
+    if (parsed.kind === 'lost') lost += parsed.count;
+  }
+  return lost;
+}
+
+function traceSettings(): { maxRows: number; historyLines: number } {
+  const section = vscode.workspace.getConfiguration('bpfdev.trace');
+  return {
+    maxRows: Math.min(100_000, Math.max(100, section.get<number>('maxRows', 5000))),
+    historyLines: Math.min(1_000_000, Math.max(1000, section.get<number>('historyLines', 100_000))),
+  };
+}
+
+export class TraceView implements vscode.WebviewViewProvider, vscode.Disposable {
+  private view?: vscode.WebviewView;
+  private pageReady = false;
+  private history = new LineHistory(traceSettings().historyLines);
+  private dropped = 0;
+  private paused = false;
+  private readonly knownRuns = new Map<number, ActiveRun>();
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly context: vscode.ExtensionContext, private readonly runs: RunManager, private readonly log: Log) {
+    this.disposables.push(
+      vscode.window.registerWebviewViewProvider(TRACE_VIEW_ID, this),
+      runs.onTraceBatch((batch) => this.onBatch(batch)),
+      runs.onDidChange(() => this.onRunsChanged()),
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (event.affectsConfiguration('bpfdev.trace.historyLines')) this.resize();
+        if (event.affectsConfiguration('bpfdev.trace.maxRows')) this.resetPage();
+      }),
+      vscode.commands.registerCommand('bpfdev.showTrace', () => this.reveal(false)),
+      vscode.commands.registerCommand('bpfdev.trace.clear', () => this.clear()),
+      vscode.commands.registerCommand('bpfdev.trace.save', (target?: vscode.Uri) => this.save(target)),
+      vscode.commands.registerCommand('bpfdev.trace.togglePause', () => this.togglePause()),
+    );
+  }
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.view = view;
+    this.pageReady = false;
+    const media = vscode.Uri.joinPath(this.context.extensionUri, 'media');
+    view.webview.options = { enableScripts: true, localResourceRoots: [media] };
+    view.webview.html = this.html(view.webview, media);
+    this.updateTitle();
+    const subscriptions = [
+      view.webview.onDidReceiveMessage((message: FromPage) => this.onMessage(message)),
+      // A hidden view's page is gone; when it comes back it asks for the kept rows again.
+      view.onDidChangeVisibility(() => { if (!view.visible) this.pageReady = false; }),
+    ];
+    view.onDidDispose(() => {
+      subscriptions.forEach((subscription) => subscription.dispose());
+      if (this.view === view) this.view = undefined;
+      this.pageReady = false;
+    });
+  }
+
+  /** Shows the view; `keepEditorFocus` when a run starts, so typing in the editor goes on. */
+  async reveal(keepEditorFocus: boolean): Promise<TraceViewState> {
+    if (this.view) this.view.show(keepEditorFocus);
+    else {
+      const editor = vscode.window.activeTextEditor;
+      await vscode.commands.executeCommand(`${TRACE_VIEW_ID}.focus`);
+      if (keepEditorFocus && editor) await vscode.window.showTextDocument(editor.document, { viewColumn: editor.viewColumn, preserveFocus: false });
+    }
+    return this.state();
+  }
+
+  state(): TraceViewState {
+    return {
+      visible: this.view?.visible ?? false,
+      title: this.title(),
+      total: this.history.total,
+      dropped: this.dropped,
+      kept: this.history.length,
+      paused: this.paused,
+    };
+  }
+
+  dispose(): void {
+    this.disposables.forEach((disposable) => disposable.dispose());
+  }
+
+  private counters(): Counters {
+    return { total: this.history.total, dropped: this.dropped, paused: this.paused };
+  }
+
+  private onBatch(batch: TraceBatch): void {
+    this.dropped += batch.dropped + kernelLost(batch.lines);
+    this.history.push(batch.lines);
+    if (!this.pageReady || !this.view?.visible) return;
+    if (this.paused) {
+      // Counters keep moving while paused so the user sees that lines still arrive.
+      void this.post({ type: 'rows', rows: [], counters: this.counters() });
+      return;
+    }
+    const { maxRows } = traceSettings();
+    const sent = batch.lines.length > maxRows ? batch.lines.slice(-maxRows) : batch.lines;
+    void this.post({ type: 'rows', rows: sent.map(toRow), counters: this.counters() });
+  }
+
+  private onRunsChanged(): void {
+    const current = new Map(this.runs.list().map((run) => [run.id, run]));
+    for (const [id, run] of current) {
+      if (this.knownRuns.has(id)) continue;
+      this.knownRuns.set(id, run);
+      this.notice(`▶ ${path.basename(run.file)} on ${run.target}`, 'info');
+      run.session.on('event', (event) => {
+        if (event.event === 'trace-busy' || event.event === 'trace-unavailable') {
+          this.notice(`${path.basename(run.file)}: ${String((event as { reason?: unknown }).reason)}`, 'warning');
+        } else if (event.event === 'attach-failed') {
+          const failed = event as { name?: string; reason?: string };
+          this.notice(`${failed.name}: not attached: ${failed.reason}`, 'warning');
+        }
+      });
+      void this.reveal(true).catch((error: unknown) => this.log.warn(`cannot show the trace view: ${String(error)}`));
+    }
+    for (const [id, run] of this.knownRuns) {
+      if (current.has(id)) continue;
+      this.knownRuns.delete(id);
+      this.notice(`■ ${path.basename(run.file)} on ${run.target} stopped; its programs are detached`, 'info');
+    }
+    this.updateTitle();
+  }
+
+  private title(): string {
+    const names = [...new Set(this.runs.list().map((run) => path.basename(run.file)))];
+    return names.length ? `eBPF Trace: ${names.join(', ')}` : 'eBPF Trace';
+  }
+
+  private updateTitle(): void {
+    if (!this.view) return;
+    this.view.title = this.title();
+    const hosts = [...new Set(this.runs.list().map((run) => run.target))];
+    this.view.description = hosts.length ? `on ${hosts.join(', ')}` : 'nothing running: Run on Target starts a program';
+  }
+
+  private notice(text: string, level: 'info' | 'warning'): void {
+    if (this.pageReady) void this.post({ type: 'notice', text, level });
+  }
+
+  private onMessage(message: FromPage): void {
+    switch (message.type) {
+      case 'ready': this.pageReady = true; this.resetPage(); break;
+      case 'clear': this.clear(); break;
+      case 'save': void this.save(); break;
+      case 'pause': this.togglePause(); break;
+    }
+  }
+
+  private resetPage(): void {
+    if (!this.pageReady) return;
+    const { maxRows } = traceSettings();
+    void this.post({ type: 'reset', rows: this.history.newest(maxRows).map(toRow), maxRows, paused: this.paused, counters: this.counters() });
+  }
+
+  private resize(): void {
+    this.history = this.history.withCapacity(traceSettings().historyLines);
+  }
+
+  clear(): TraceViewState {
+    this.history.clear();
+    this.dropped = 0;
+    this.resetPage();
+    return this.state();
+  }
+
+  togglePause(): TraceViewState {
+    this.paused = !this.paused;
+    // Resuming shows the newest lines, including those that came while paused.
+    this.resetPage();
+    return this.state();
+  }
+
+  /** Writes every kept line to a file (asked for when not given); resolves where, or undefined if cancelled. */
+  async save(target?: vscode.Uri): Promise<{ path: string; lines: number } | undefined> {
+    const lines = this.history.newest();
+    if (lines.length === 0) {
+      void vscode.window.showInformationMessage('eBPF: the trace is empty — run a program with "eBPF: Run on Target" first.');
+      return undefined;
+    }
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+    const uri = target ?? await vscode.window.showSaveDialog({
+      title: 'Save the eBPF trace',
+      defaultUri: folder ? vscode.Uri.joinPath(folder, `trace-${stamp}.txt`) : undefined,
+      filters: { 'Text files': ['txt', 'log'] },
+    });
+    if (!uri) return undefined;
+    try {
+      await fs.writeFile(uri.fsPath, lines.join('\n') + '\n');
+    } catch (error) {
+      void vscode.window.showErrorMessage(`eBPF: cannot save the trace to ${uri.fsPath}: ${(error as Error).message} — pick a writable location.`);
+      return undefined;
+    }
+    const cut = this.history.total - lines.length;
+    if (!target) {
+      void vscode.window.showInformationMessage(`eBPF: saved ${lines.length} trace lines to ${vscode.workspace.asRelativePath(uri)}` +
+        (cut > 0 ? ` (the ${cut} oldest were no longer kept; raise bpfdev.trace.historyLines to keep more)` : ''));
+    }
+    return { path: uri.fsPath, lines: lines.length };
+  }
+
+  private post(message: ToPage): Thenable<boolean> {
+    return this.view ? this.view.webview.postMessage(message) : Promise.resolve(false);
+  }
+
+  private html(webview: vscode.Webview, media: vscode.Uri): string {
+    const nonce = Array.from({ length: 24 }, () => Math.floor(Math.random() * 36).toString(36)).join('');
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(media, 'trace-view.js'));
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(media, 'trace-view.css'));
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${webview.cspSource}; script-src 'nonce-${nonce}';">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style.toString()}">
+<title>eBPF Trace</title>
+</head>
+<body>
+<div class="toolbar" role="toolbar">
+  <input id="filter" type="text" placeholder="Filter (text, or /regex/)" aria-label="Filter trace lines">
+  <button id="pause" title="Pause the view (lines keep being received)">Pause</button>
+  <button id="clear" title="Clear the view and the kept lines">Clear</button>
+  <button id="save" title="Save the kept lines to a file">Save…</button>
+  <span id="status" class="status" aria-live="polite"></span>
+</div>
+<div id="scroller" class="scroller">
+  <table>
+    <thead><tr><th class="time">time</th><th class="task">task</th><th class="pid">pid</th><th class="cpu">cpu</th><th>message</th></tr></thead>
+    <tbody id="rows"></tbody>
+  </table>
+  <p id="empty" class="empty">No trace lines yet. Programs print here with bpf_printk(); start one with “eBPF: Run on Target”.</p>
+</div>
+<script nonce="${nonce}" src="${script.toString()}"></script>
+</body>
+</html>`;
+  }
+}
+
+export function registerTraceView(context: vscode.ExtensionContext, runs: RunManager, log: Log): TraceView {
+  const view = new TraceView(context, runs, log);
+  context.subscriptions.push(view);
+  return view;
+}
