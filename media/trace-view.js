@@ -10,9 +10,10 @@
   const status = document.getElementById('status');
   const empty = document.getElementById('empty');
   const pauseButton = document.getElementById('pause');
+  const title = document.getElementById('title');
   let maxRows = 5000;
   let matches = null;
-  let counters = { total: 0, dropped: 0, paused: false };
+  let counters = { total: 0, lost: 0, skipped: 0, paused: false };
 
   const saved = vscode.getState() || {};
   filterBox.value = saved.filter || '';
@@ -75,19 +76,27 @@
     if (follow) scroller.scrollTop = scroller.scrollHeight;
   }
 
+  // The extension sends the next rows only after this: a page that draws slower than lines
+  // arrive gets the newest ones, never a backlog. After the frame is drawn, so drawing counts.
+  function acknowledge() {
+    requestAnimationFrame(() => setTimeout(() => vscode.postMessage({ type: 'ack' }), 0));
+  }
+
   function showStatus() {
     const shown = rows.rows.length;
     empty.hidden = shown > 0;
     pauseButton.textContent = counters.paused ? 'Resume' : 'Pause';
     pauseButton.classList.toggle('active', counters.paused);
-    let text = `${counters.total} lines · last ${shown} shown`;
+    let text = `${counters.total.toLocaleString()} lines · last ${shown} shown`;
     if (counters.paused) text += ' · paused';
     status.textContent = text;
-    if (counters.dropped > 0) {
+    const droppedCount = counters.lost + counters.skipped;
+    if (droppedCount > 0) {
       const dropped = document.createElement('span');
       dropped.className = 'dropped';
-      dropped.title = 'Lines that never reached this view: lost by the kernel\'s trace buffer or dropped because they came faster than they can be shown';
-      dropped.textContent = ` · ${counters.dropped} dropped`;
+      dropped.title = `${counters.lost} lost before reaching the editor (the kernel's trace buffer overflowed, or the extension fell behind); ` +
+        `${counters.skipped} received but not drawn because they came faster than this view draws (Save writes those too)`;
+      dropped.textContent = ` · ${droppedCount.toLocaleString()} dropped`;
       status.appendChild(dropped);
     }
   }
@@ -101,13 +110,20 @@
         rows.textContent = '';
         append(message.rows, 'raw');
         scroller.scrollTop = scroller.scrollHeight;
+        acknowledge();
         break;
       case 'rows':
         counters = message.counters;
         append(message.rows, 'raw');
+        acknowledge();
         break;
       case 'notice':
         append([[message.text]], `notice ${message.level}`);
+        break;
+      case 'title':
+        title.textContent = message.text;
+        title.title = `${message.text} ${message.detail}`;
+        title.classList.toggle('idle', message.text === 'nothing running');
         break;
     }
     showStatus();

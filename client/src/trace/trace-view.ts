@@ -2,8 +2,9 @@
  * The "eBPF Trace" view: a webview in the panel showing the trace_pipe lines of the running
  * programs in columns (task, pid, cpu, time, message), with a filter, pause, clear, save and a
  * dropped-line counter. It stays responsive under a flood: lines arrive in batches every
- * ~100 ms (RunManager), at most `bpfdev.trace.maxRows` of a batch are sent, the page keeps that
- * many rows, and what the kernel or the extension had to drop is counted, not buffered.
+ * ~100 ms (RunManager); one message at a time is in flight to the page, which acknowledges each,
+ * so a page slower than the kernel gets the newest `bpfdev.trace.maxRows` lines of everything
+ * that came meanwhile instead of a growing queue; what was never drawn is counted as dropped.
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -21,24 +22,32 @@ type Row = [time: string, task: string, pid: number, cpu: number, message: strin
 type ToPage =
   | { type: 'reset'; rows: Row[]; maxRows: number; paused: boolean; counters: Counters }
   | { type: 'rows'; rows: Row[]; counters: Counters }
-  | { type: 'notice'; text: string; level: 'info' | 'warning' };
+  | { type: 'notice'; text: string; level: 'info' | 'warning' }
+  | { type: 'title'; text: string; detail: string };
 
-type FromPage = { type: 'ready' } | { type: 'clear' } | { type: 'save' } | { type: 'pause' };
+type FromPage = { type: 'ready' } | { type: 'ack' } | { type: 'clear' } | { type: 'save' } | { type: 'pause' };
 
 interface Counters {
   /** Lines received since the last clear. */
   total: number;
-  /** Lines that never reached the view: dropped by the kernel (LOST events) or by the extension. */
-  dropped: number;
+  /** Lines that never reached the extension: lost in the kernel's buffer (LOST EVENTS) or dropped on the way. */
+  lost: number;
+  /** Lines received (and kept for Save) but never drawn: they came faster than the page can draw. */
+  skipped: number;
   paused: boolean;
 }
 
 /** What `bpfdev.showTrace` resolves: enough for tests and the walkthrough to see the view's state. */
 export interface TraceViewState {
   visible: boolean;
+  /** The page has loaded and holds the kept rows (tests wait for this before looking at it). */
+  pageReady: boolean;
   title: string;
   total: number;
+  /** lost + skipped: every line the view did not show. */
   dropped: number;
+  lost: number;
+  skipped: number;
   kept: number;
   paused: boolean;
 }
@@ -75,8 +84,12 @@ export class TraceView implements vscode.WebviewViewProvider, vscode.Disposable 
   private view?: vscode.WebviewView;
   private pageReady = false;
   private history = new LineHistory(traceSettings().historyLines);
-  private dropped = 0;
+  private lost = 0;
+  private skipped = 0;
   private paused = false;
+  /** A message to the page awaits its acknowledgement; lines meanwhile wait in `pending`. */
+  private inFlight = false;
+  private pending: string[] = [];
   private readonly knownRuns = new Map<number, ActiveRun>();
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -106,12 +119,12 @@ export class TraceView implements vscode.WebviewViewProvider, vscode.Disposable 
     const subscriptions = [
       view.webview.onDidReceiveMessage((message: FromPage) => this.onMessage(message)),
       // A hidden view's page is gone; when it comes back it asks for the kept rows again.
-      view.onDidChangeVisibility(() => { if (!view.visible) this.pageReady = false; }),
+      view.onDidChangeVisibility(() => { if (!view.visible) this.pageGone(); }),
     ];
     view.onDidDispose(() => {
       subscriptions.forEach((subscription) => subscription.dispose());
       if (this.view === view) this.view = undefined;
-      this.pageReady = false;
+      this.pageGone();
     });
   }
 
@@ -129,9 +142,12 @@ export class TraceView implements vscode.WebviewViewProvider, vscode.Disposable 
   state(): TraceViewState {
     return {
       visible: this.view?.visible ?? false,
+      pageReady: this.pageReady,
       title: this.title(),
       total: this.history.total,
-      dropped: this.dropped,
+      dropped: this.lost + this.skipped,
+      lost: this.lost,
+      skipped: this.skipped,
       kept: this.history.length,
       paused: this.paused,
     };
@@ -142,21 +158,43 @@ export class TraceView implements vscode.WebviewViewProvider, vscode.Disposable 
   }
 
   private counters(): Counters {
-    return { total: this.history.total, dropped: this.dropped, paused: this.paused };
+    return { total: this.history.total, lost: this.lost, skipped: this.skipped, paused: this.paused };
+  }
+
+  private pageGone(): void {
+    this.pageReady = false;
+    this.inFlight = false;
+    this.pending = [];
   }
 
   private onBatch(batch: TraceBatch): void {
-    this.dropped += batch.dropped + kernelLost(batch.lines);
+    this.lost += batch.dropped + kernelLost(batch.lines);
     this.history.push(batch.lines);
     if (!this.pageReady || !this.view?.visible) return;
     if (this.paused) {
       // Counters keep moving while paused so the user sees that lines still arrive.
-      void this.post({ type: 'rows', rows: [], counters: this.counters() });
+      this.sendRows();
       return;
     }
     const { maxRows } = traceSettings();
-    const sent = batch.lines.length > maxRows ? batch.lines.slice(-maxRows) : batch.lines;
-    void this.post({ type: 'rows', rows: sent.map(toRow), counters: this.counters() });
+    // Only the newest maxRows can end up on the page: anything older in the queue is skipped now.
+    this.pending = this.pending.concat(batch.lines);
+    if (this.pending.length > maxRows) {
+      this.skipped += this.pending.length - maxRows;
+      this.pending = this.pending.slice(-maxRows);
+    }
+    this.sendRows();
+  }
+
+  /** Sends what is pending unless the page is still drawing the previous message. */
+  private sendRows(): void {
+    if (this.inFlight || !this.pageReady) return;
+    const lines = this.paused ? [] : this.pending;
+    this.pending = this.paused ? this.pending : [];
+    this.inFlight = true;
+    void this.post({ type: 'rows', rows: lines.map(toRow), counters: this.counters() }).then((delivered) => {
+      if (!delivered) this.inFlight = false;
+    });
   }
 
   private onRunsChanged(): void {
@@ -192,7 +230,12 @@ export class TraceView implements vscode.WebviewViewProvider, vscode.Disposable 
     if (!this.view) return;
     this.view.title = this.title();
     const hosts = [...new Set(this.runs.list().map((run) => run.target))];
-    this.view.description = hosts.length ? `on ${hosts.join(', ')}` : 'nothing running: Run on Target starts a program';
+    this.view.description = hosts.length ? `on ${hosts.join(', ')}` : undefined;
+    // A panel that holds one view shows its container's name in the tab, so the page names the programs too.
+    const names = [...new Set(this.runs.list().map((run) => path.basename(run.file)))];
+    if (this.pageReady) {
+      void this.post({ type: 'title', text: names.join(', ') || 'nothing running', detail: hosts.length ? `on ${hosts.join(', ')}` : 'Run on Target starts a program' });
+    }
   }
 
   private notice(text: string, level: 'info' | 'warning'): void {
@@ -201,7 +244,11 @@ export class TraceView implements vscode.WebviewViewProvider, vscode.Disposable 
 
   private onMessage(message: FromPage): void {
     switch (message.type) {
-      case 'ready': this.pageReady = true; this.resetPage(); break;
+      case 'ready': this.pageReady = true; this.inFlight = false; this.resetPage(); this.updateTitle(); break;
+      case 'ack':
+        this.inFlight = false;
+        if (this.pending.length) this.sendRows();
+        break;
       case 'clear': this.clear(); break;
       case 'save': void this.save(); break;
       case 'pause': this.togglePause(); break;
@@ -211,7 +258,12 @@ export class TraceView implements vscode.WebviewViewProvider, vscode.Disposable 
   private resetPage(): void {
     if (!this.pageReady) return;
     const { maxRows } = traceSettings();
-    void this.post({ type: 'reset', rows: this.history.newest(maxRows).map(toRow), maxRows, paused: this.paused, counters: this.counters() });
+    // The reset carries the newest kept lines, which include whatever was pending.
+    this.pending = [];
+    this.inFlight = true;
+    void this.post({ type: 'reset', rows: this.history.newest(maxRows).map(toRow), maxRows, paused: this.paused, counters: this.counters() }).then((delivered) => {
+      if (!delivered) this.inFlight = false;
+    });
   }
 
   private resize(): void {
@@ -220,7 +272,8 @@ export class TraceView implements vscode.WebviewViewProvider, vscode.Disposable 
 
   clear(): TraceViewState {
     this.history.clear();
-    this.dropped = 0;
+    this.lost = 0;
+    this.skipped = 0;
     this.resetPage();
     return this.state();
   }
@@ -280,6 +333,7 @@ export class TraceView implements vscode.WebviewViewProvider, vscode.Disposable 
 </head>
 <body>
 <div class="toolbar" role="toolbar">
+  <span id="title" class="title"></span>
   <input id="filter" type="text" placeholder="Filter (text, or /regex/)" aria-label="Filter trace lines">
   <button id="pause" title="Pause the view (lines keep being received)">Pause</button>
   <button id="clear" title="Clear the view and the kept lines">Clear</button>
