@@ -79,7 +79,7 @@
   // The extension sends the next rows only after this: a page that draws slower than lines
   // arrive gets the newest ones, never a backlog. After the frame is drawn, so drawing counts.
   function acknowledge() {
-    requestAnimationFrame(() => setTimeout(() => vscode.postMessage({ type: 'ack' }), 0));
+    requestAnimationFrame(() => setTimeout(() => vscode.postMessage({ type: 'ack', rows: rows.rows.length }), 0));
   }
 
   function showStatus() {

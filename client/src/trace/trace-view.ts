@@ -25,7 +25,7 @@ type ToPage =
   | { type: 'notice'; text: string; level: 'info' | 'warning' }
   | { type: 'title'; text: string; detail: string };
 
-type FromPage = { type: 'ready' } | { type: 'ack' } | { type: 'clear' } | { type: 'save' } | { type: 'pause' };
+type FromPage = { type: 'ready' } | { type: 'ack'; rows: number } | { type: 'clear' } | { type: 'save' } | { type: 'pause' };
 
 interface Counters {
   /** Lines received since the last clear. */
@@ -40,8 +40,10 @@ interface Counters {
 /** What `bpfdev.showTrace` resolves: enough for tests and the walkthrough to see the view's state. */
 export interface TraceViewState {
   visible: boolean;
-  /** The page has loaded and holds the kept rows (tests wait for this before looking at it). */
+  /** The page has loaded (it then asks for the kept rows). */
   pageReady: boolean;
+  /** Rows drawn on the page as of its last acknowledgement: tests wait for it before a screenshot. */
+  shownRows: number;
   title: string;
   total: number;
   /** lost + skipped: every line the view did not show. */
@@ -89,6 +91,7 @@ export class TraceView implements vscode.WebviewViewProvider, vscode.Disposable 
   private paused = false;
   /** A message to the page awaits its acknowledgement; lines meanwhile wait in `pending`. */
   private inFlight = false;
+  private shownRows = 0;
   private pending: string[] = [];
   private readonly knownRuns = new Map<number, ActiveRun>();
   private readonly disposables: vscode.Disposable[] = [];
@@ -143,6 +146,7 @@ export class TraceView implements vscode.WebviewViewProvider, vscode.Disposable 
     return {
       visible: this.view?.visible ?? false,
       pageReady: this.pageReady,
+      shownRows: this.pageReady ? this.shownRows : 0,
       title: this.title(),
       total: this.history.total,
       dropped: this.lost + this.skipped,
@@ -247,6 +251,7 @@ export class TraceView implements vscode.WebviewViewProvider, vscode.Disposable 
       case 'ready': this.pageReady = true; this.inFlight = false; this.resetPage(); this.updateTitle(); break;
       case 'ack':
         this.inFlight = false;
+        this.shownRows = message.rows;
         if (this.pending.length) this.sendRows();
         break;
       case 'clear': this.clear(); break;
