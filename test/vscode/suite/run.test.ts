@@ -39,6 +39,9 @@ suite('Run on Target', () => {
 
     fs.writeFileSync(workspaceFile(`trigger-${process.pid}.txt`).fsPath, 'opened by the VS Code test\n');
     console.log(`    ${(await ourLine).trim()}`);
+    // The webview draws rows after the extension sends them: wait until the page reports some.
+    await waitUntil(async () => ((await vscode.commands.executeCommand<{ shownRows: number } | undefined>('bpfdev.showTrace'))?.shownRows ?? 0) > 0,
+      'rows in the trace view', 30_000);
     await screenshot('trace-view', { waitFor: 'text=bpfdev-hello-fixture' });
 
     await vscode.commands.executeCommand('bpfdev.stop');
