@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { Target, TargetError } from './target';
 import { cacheDir } from './paths';
 import { generateVmlinuxHeader } from './btf-header';
+import { VMLINUX_GENERATOR_VERSION } from '../../core/src/btf/c-header';
 
 export const VMLINUX_BTF_PATH = '/sys/kernel/btf/vmlinux';
 
@@ -68,7 +69,7 @@ function buildKey(release: string, arch: string, btfDigest: string): string {
 /** Returns the directory holding `vmlinux.h` for the target, generating it on first use. */
 export async function vmlinuxIncludeDir(target: Target): Promise<{ dir: string; build: KernelBuild }> {
   const { build, btf } = await kernelBuild(target);
-  const dir = cacheDir('targets', build.key);
+  const dir = cacheDir('targets', build.key, `vmlinux-g${VMLINUX_GENERATOR_VERSION}`);
   const header = path.join(dir, 'vmlinux.h');
   if (!fs.existsSync(header)) {
     const text = generateVmlinuxHeader(btf);

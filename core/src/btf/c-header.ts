@@ -27,6 +27,12 @@ export interface VmlinuxHeaderOptions {
   guard?: string;
 }
 
+/**
+ * Bumped whenever the generated text changes for the same BTF, so cached headers made by an
+ * older generator are not reused (they are cached per kernel build, across versions of us).
+ */
+export const VMLINUX_GENERATOR_VERSION = 2;
+
 export function generateVmlinuxH(btf: Btf, options: VmlinuxHeaderOptions = {}): string {
   return new HeaderWriter(btf).write(options.guard ?? '__VMLINUX_H__');
 }
