@@ -100,9 +100,22 @@ export class RunSession extends EventEmitter<RunSessionEvents> {
     });
   }
 
-  static async start(target: Target, localObjectPath: string, options: { trace?: boolean } = {}): Promise<RunSession> {
+  /**
+   * @param options.heartbeatSeconds the loader detaches when its stdin stays silent this long;
+   *   we write a newline three times per interval. On by default for remote targets: a network
+   *   that dies without closing the connection then detaches within that time, whatever the
+   *   host's sshd keepalive settings are.
+   */
+  static async start(target: Target, localObjectPath: string, options: { trace?: boolean; heartbeatSeconds?: number } = {}): Promise<RunSession> {
     const [loader, objectPath] = await Promise.all([target.loaderPath(), target.upload(localObjectPath)]);
-    const process = target.spawn([loader, 'run', objectPath, ...(options.trace === false ? [] : ['--trace'])], { privileged: true });
+    const heartbeat = options.heartbeatSeconds ?? (target.name === 'local' ? undefined : 15);
+    const process = target.spawn([loader, 'run', objectPath, ...(options.trace === false ? [] : ['--trace']),
+      ...(heartbeat ? ['--heartbeat', String(heartbeat)] : [])], { privileged: true });
+    if (heartbeat) {
+      const beat = setInterval(() => { if (process.stdin.writable) process.stdin.write('\n'); }, (heartbeat * 1000) / 3);
+      beat.unref();
+      void process.exited.then(() => clearInterval(beat));
+    }
     return new RunSession(process, async () => { if (objectPath !== localObjectPath) await target.discard?.(objectPath); }, objectPath);
   }
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "modes.h"
+#include "session.h"
 #include "output.h"
 #include "util.h"
 
@@ -16,8 +17,8 @@
 
 static const char usage_text[] =
 	"usage: bpfdev-loader verify OBJ [--log-level N] [--btf PATH] [--verbose]\n"
-	"       bpfdev-loader run OBJ [--trace] [--btf PATH] [--verbose]\n"
-	"       bpfdev-loader trace\n"
+	"       bpfdev-loader run OBJ [--trace] [--heartbeat SECONDS] [--btf PATH] [--verbose]\n"
+	"       bpfdev-loader trace [--heartbeat SECONDS]\n"
 	"       bpfdev-loader probe\n"
 	"       bpfdev-loader --version\n"
 	"\n"
@@ -125,6 +126,13 @@ int main(int argc, char **argv)
 			opts.btf_path = argv[i];
 		} else if (strcmp(arg, "--trace") == 0 && strcmp(mode, "run") == 0) {
 			trace = true;
+		} else if (strcmp(arg, "--heartbeat") == 0 && (!strcmp(mode, "run") || !strcmp(mode, "trace"))) {
+			char *end = NULL;
+			unsigned long seconds = ++i < argc ? strtoul(argv[i], &end, 10) : 0;
+
+			if (!end || *end || seconds == 0 || seconds > 3600)
+				return usage("--heartbeat needs a number of seconds from 1 to 3600");
+			session_set_heartbeat((unsigned)seconds);
 		} else if (strcmp(arg, "--verbose") == 0) {
 			verbose = true;
 		} else if (arg[0] == '-' || opts.path || !strcmp(mode, "trace") || !strcmp(mode, "probe")) {

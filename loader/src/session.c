@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "output.h"
@@ -33,6 +34,21 @@ static void on_stop_signal(int signo)
 	errno = saved;
 }
 
+static unsigned heartbeat_seconds;
+
+void session_set_heartbeat(unsigned seconds)
+{
+	heartbeat_seconds = seconds;
+}
+
+static long long monotonic_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
 int session_init(struct session *s)
 {
 	/* SIGALRM only bounds the final write (see session_close). */
@@ -43,6 +59,8 @@ int session_init(struct session *s)
 
 	memset(s, 0, sizeof(*s));
 	s->trace_fd = -1;
+	s->heartbeat_ms = (int)heartbeat_seconds * 1000;
+	s->last_input_ms = monotonic_ms();
 	if (pipe2(s->signal_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -errno;
 	signal_write_fd = s->signal_pipe[1];
@@ -307,13 +325,26 @@ const char *session_wait(struct session *s)
 		};
 		nfds_t nfds = s->trace_fd >= 0 ? 4 : 3;
 
+		int timeout = -1;
+		int polled;
+
 		if (out_broken())
 			return "stdout-closed";
-		if (poll(fds, nfds, -1) < 0) {
+		if (s->heartbeat_ms) {
+			long long silent = monotonic_ms() - s->last_input_ms;
+
+			if (silent >= s->heartbeat_ms)
+				return "heartbeat-lost";
+			timeout = (int)(s->heartbeat_ms - silent);
+		}
+		polled = poll(fds, nfds, timeout);
+		if (polled < 0) {
 			if (errno == EINTR)
 				continue;
 			return "poll-failed";
 		}
+		if (polled == 0)
+			continue;
 		if (fds[0].revents) {
 			unsigned char signo = 0;
 
@@ -330,8 +361,10 @@ const char *session_wait(struct session *s)
 			n = read(STDIN_FILENO, input, sizeof(input));
 			if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
 				return "stdin-closed";
-			if (n > 0)
+			if (n > 0) {
+				s->last_input_ms = monotonic_ms();
 				feed_commands(s, input, (size_t)n);
+			}
 		}
 		if (fds[2].revents & (POLLERR | POLLHUP | POLLNVAL))
 			return "stdout-closed";

@@ -21,7 +21,14 @@ struct session {
 	char command[SESSION_COMMAND_MAX];
 	size_t command_len;
 	bool command_too_long; /* the line being read overflowed: drop it at its newline */
+	int heartbeat_ms; /* 0: off; else stdin must deliver something at least this often */
+	long long last_input_ms;
 };
+
+/* With a heartbeat, a run also ends when stdin stays silent for SECONDS: a network that died
+ * without closing the connection (no FIN, no keepalive reply yet) then detaches as surely as
+ * a closed stdin. The caller sends a newline well within the interval. */
+void session_set_heartbeat(unsigned seconds);
 
 /* Installs the stop signals (without SA_RESTART) and asks for SIGTERM if our parent dies. */
 int session_init(struct session *s);
