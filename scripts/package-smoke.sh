@@ -43,7 +43,7 @@ if [ "$build" = 1 ]; then
   npm run package
 else
   # What `npm run package` runs after its build.
-  npx vsce package --no-dependencies -o "$VSIX"
+  npx vsce package --no-dependencies --no-rewrite-relative-links -o "$VSIX"
 fi
 [ -f "$VSIX" ] || fail "no $VSIX after packaging"
 
