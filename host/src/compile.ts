@@ -8,11 +8,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { parseClangDiagnostics, SourceDiagnostic } from '../../core/src/clang/diagnostics';
-import { LocalTarget } from './local-target';
+import { spawn } from 'node:child_process';
 import { bpfTargetArch, Target, TargetError } from './target';
 import { bpfHeadersDir, cacheDir } from './paths';
 import { KernelBuild, vmlinuxIncludeDir } from './vmlinux';
-import { discardPch, precompilablePreamble, precompiledHeader } from './pch';
+import { compileWithWarmClang, discardPch, precompilablePreamble, precompiledHeader, prewarmClang, WarmCompileRequest } from './pch';
 
 export interface CompileOptions {
   clang?: string;
@@ -27,6 +27,12 @@ export interface CompileOptions {
   precompiledHeader?: 'auto' | 'wait' | 'off';
   /** The file's text, when the caller has read it already. */
   sourceText?: string;
+  /**
+   * Use the clang started ahead for this compile if there is one, and offer to start the next
+   * (CompileResult.prewarm; pch.ts, warm compilers). For long-lived processes that compile the
+   * same files again: the language server.
+   */
+  keepWarm?: boolean;
   /** `target`: compile on the target host with its own clang (remote-compile.ts). Default: here. */
   compileOn?: 'local' | 'target';
 }
@@ -41,6 +47,8 @@ export interface PchUsage {
    */
   state: 'used' | 'building' | 'not-applicable' | 'failed' | 'rejected' | 'off';
   path?: string;
+  /** The compile ran in a clang started ahead of it (`keepWarm`). */
+  warm?: boolean;
 }
 
 export interface CompileResult {
@@ -52,9 +60,13 @@ export interface CompileResult {
   build: KernelBuild;
   durationMs: number;
   pch: PchUsage;
+  /**
+   * With `keepWarm`: starts a clang for the next compile of this file. Call it once the CPU is
+   * free again (after the verify), so it does not compete with the work the user waits for.
+   */
+  prewarm?: () => void;
 }
 
-const localHost = new LocalTarget();
 
 export function compileFlags(arch: string, vmlinuxDir: string, extraFlags: string[] = []): string[] {
   return [
@@ -80,22 +92,27 @@ export async function compileForTarget(sourcePath: string, target: Target, optio
   const [{ dir: vmlinuxDir, build }, arch] = await Promise.all([vmlinuxIncludeDir(target), target.arch()]);
   const objectPath = options.outputPath
     ?? path.join(cacheDir('objects', build.key), `${path.basename(source, '.c')}-${createHash('sha256').update(source).digest('hex').slice(0, 8)}.o`);
-  const clang = options.clang ?? 'clang';
+  // Absolute when given as a path: clang runs in the program's directory.
+  const clang = options.clang?.includes('/') ? path.resolve(options.clang) : options.clang ?? 'clang';
   const flags = compileFlags(arch, vmlinuxDir, options.extraFlags);
   const plain = [clang, ...flags, '-c', source, '-o', objectPath];
 
-  const pch = await choosePch(source, clang, flags, vmlinuxDir, build, options);
+  const text = options.sourceText ?? fs.readFileSync(source, 'utf8');
+  const pch = await choosePch(source, text, clang, flags, vmlinuxDir, build, options);
   let pchUsage: PchUsage = { used: false, state: pch.state };
-  let result = pch.path ? await runClang([clang, ...flags, '-include-pch', pch.path, '-c', source, '-o', objectPath], clang) : undefined;
+  const warmRequest: WarmCompileRequest | undefined = pch.path ? { clang, flags, pchPath: pch.path, source, objectPath } : undefined;
+  let result: { code: number | null; stderr: string } | undefined = warmRequest && options.keepWarm ? await compileWithWarmClang(warmRequest, text) : undefined;
+  const warm = result !== undefined;
+  if (pch.path) result ??= await runClang([clang, ...flags, '-include-pch', pch.path, '-c', source, '-o', objectPath], path.dirname(source));
   if (result && pch.path && result.code !== 0 && isPchProblem(result.stderr, pch.path)) {
     // Corrupt, or an input changed under it: this compile goes without, the next one rebuilds it.
     discardPch(pch.path);
     result = undefined;
     pchUsage = { used: false, state: 'rejected', path: pch.path };
   } else if (result && pch.path) {
-    pchUsage = { used: true, state: 'used', path: pch.path };
+    pchUsage = { used: true, state: 'used', path: pch.path, ...(warm ? { warm } : {}) };
   }
-  result ??= await runClang(plain, clang);
+  result ??= await runClang(plain, path.dirname(source));
 
   // The preamble's own warnings were printed when the PCH was built; a plain compile prints them each time.
   const stderr = pchUsage.used && pch.buildOutput ? pch.buildOutput + result.stderr : result.stderr;
@@ -105,23 +122,35 @@ export async function compileForTarget(sourcePath: string, target: Target, optio
     // clang failed without a located error (crash, bad flag): still report it at the file.
     diagnostics.push({ file: source, line: 1, column: 1, severity: 'error', message: result.stderr.trim() || `clang exited with ${result.code}`, notes: [] });
   }
-  return { ok, objectPath, diagnostics, output: stderr, build, durationMs: performance.now() - started, pch: pchUsage };
+  const prewarm = warmRequest && options.keepWarm && pchUsage.used ? () => prewarmClang(warmRequest, cacheDir('warm')) : undefined;
+  return { ok, objectPath, diagnostics, output: stderr, build, durationMs: performance.now() - started, pch: pchUsage, ...(prewarm ? { prewarm } : {}) };
 }
 
-async function runClang(argv: string[], clang: string) {
-  try {
-    return await localHost.exec(argv, { timeoutMs: 120_000 });
-  } catch (error) {
-    throw new TargetError(`cannot run ${clang}: ${(error as Error).message}`, 'NO_CLANG',
-      'install clang (Debian: apt-get install clang llvm) or set bpfdev.clangPath');
-  }
+/**
+ * Runs clang in the program's directory: the object's compilation directory is then the same
+ * whether clang read the file or, warm, its text on stdin (pch.ts).
+ */
+function runClang(argv: string[], cwd: string): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0], argv.slice(1), { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    const stderr: Buffer[] = [];
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(new TargetError(`cannot run ${argv[0]}: ${error.message}`, 'NO_CLANG', 'install clang (Debian: apt-get install clang llvm) or set bpfdev.clangPath'));
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr: Buffer.concat(stderr).toString('utf8') });
+    });
+  });
 }
 
-async function choosePch(source: string, clang: string, flags: string[], vmlinuxDir: string, build: KernelBuild, options: CompileOptions):
+async function choosePch(source: string, text: string, clang: string, flags: string[], vmlinuxDir: string, build: KernelBuild, options: CompileOptions):
   Promise<{ state: PchUsage['state']; path?: string; buildOutput?: string }> {
   const mode = options.precompiledHeader ?? 'auto';
   if (mode === 'off') return { state: 'off' };
-  const text = options.sourceText ?? fs.readFileSync(source, 'utf8');
   const preamble = precompilablePreamble(text);
   // `#include "x"` looks next to the source first: a vmlinux.h there is not the one in the PCH.
   if (!preamble || preamble.quoted.some((header) => fs.existsSync(path.join(path.dirname(source), header)))) return { state: 'not-applicable' };

@@ -17,9 +17,10 @@ const cacheRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'bpfdev-verify-pipeline-
 process.env.BPFDEV_CACHE_DIR = cacheRoot;
 
 import { compileForTarget } from '../../host/src/compile';
-import { pchBuildsSettled } from '../../host/src/pch';
+import { pchBuildsSettled, retireWarmClangs } from '../../host/src/pch';
 import { verifyFile } from '../../host/src/verify';
 import { LocalTarget } from '../../host/src/local-target';
+import { vmlinuxIncludeDir } from '../../host/src/vmlinux';
 
 const skip = kernelSkipReason() ?? (spawnSync('clang', ['--version']).error ? 'needs clang' : undefined);
 const target = new LocalTarget();
@@ -112,7 +113,7 @@ test('changed inputs select a new PCH instead of tripping over the old one', { s
   const before = await compileForTarget(source, target, { precompiledHeader: 'wait' });
   assert.equal(before.pch.state, 'used');
   // Same content, new mtime: clang would refuse the old PCH, so the key must change.
-  const vmlinux = path.join(cacheRoot, 'targets', before.build.key, 'vmlinux.h');
+  const vmlinux = path.join((await vmlinuxIncludeDir(target)).dir, 'vmlinux.h');
   const later = new Date(Date.now() + 5000);
   fs.utimesSync(vmlinux, later, later);
   const after = await compileForTarget(source, target);
@@ -130,7 +131,7 @@ test('changed inputs select a new PCH instead of tripping over the old one', { s
 
 test('no PCH when the preamble is not ours or a vmlinux.h next to the program shadows the generated one', { skip, timeout: 180_000 }, async () => {
   const shadowed = copyOf(example('hello-openat.bpf.c'));
-  const generated = fs.readFileSync(path.join(cacheRoot, 'targets', fs.readdirSync(path.join(cacheRoot, 'targets'))[0], 'vmlinux.h'));
+  const generated = fs.readFileSync(path.join((await vmlinuxIncludeDir(target)).dir, 'vmlinux.h'));
   fs.writeFileSync(path.join(path.dirname(shadowed), 'vmlinux.h'), generated);
   const result = await compileForTarget(shadowed, target, { precompiledHeader: 'wait' });
   assert.ok(result.ok, result.output);
@@ -140,6 +141,47 @@ test('no PCH when the preamble is not ours or a vmlinux.h next to the program sh
   const plain = await compileForTarget(defined, target, { precompiledHeader: 'wait' });
   assert.ok(plain.ok, plain.output);
   assert.equal(plain.pch.state, 'not-applicable');
+});
+
+test('a warm clang (started ahead, fed on stdin) gives the same object and diagnostics at the real path', { skip, timeout: 180_000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(workDir, 'src-'));
+  const source = path.join(dir, 'warm.bpf.c');
+  fs.writeFileSync(path.join(dir, 'local.h'), '#define GREETING "hello from a local header"\n');
+  const program = (body: string) => [
+    '#include "vmlinux.h"', '#include <bpf/bpf_helpers.h>', '#include "local.h"', '', 'char LICENSE[] SEC("license") = "GPL";', '',
+    'SEC("tracepoint/syscalls/sys_enter_openat")', 'int warm(void *ctx)', '{', `\t${body}`, '\tbpf_printk("%s %s", GREETING, __FILE__);', '\treturn 0;', '}', '',
+  ].join('\n');
+  fs.writeFileSync(source, program('int x = 1;'));
+  const first = await compileForTarget(source, target, { precompiledHeader: 'wait', keepWarm: true, outputPath: path.join(workDir, 'warm-1.o') });
+  assert.ok(first.ok, first.output);
+  assert.equal(first.pch.warm, undefined);
+  assert.ok(first.prewarm, 'no prewarm offered with keepWarm and a PCH');
+  first.prewarm();
+
+  fs.writeFileSync(source, program('int x = 2;'));
+  const warm = await compileForTarget(source, target, { keepWarm: true, outputPath: path.join(workDir, 'warm-2.o') });
+  assert.ok(warm.ok, warm.output);
+  assert.equal(warm.pch.warm, true);
+  const cold = await compileForTarget(source, target, { outputPath: path.join(workDir, 'cold-2.o') });
+  assert.equal(cold.pch.warm, undefined);
+  assert.ok(fs.readFileSync(path.join(workDir, 'warm-2.o')).equals(fs.readFileSync(path.join(workDir, 'cold-2.o'))), 'warm and normal objects differ');
+  assert.ok(fs.readFileSync(path.join(workDir, 'warm-2.o')).includes(source), '__FILE__ is not the real path');
+
+  // Errors: at the real file and line. (The failed compile still offers the next warm clang.)
+  warm.prewarm?.();
+  fs.writeFileSync(source, program('int x = undefined_name;'));
+  const broken = await compileForTarget(source, target, { keepWarm: true, outputPath: path.join(workDir, 'warm-3.o') });
+  assert.equal(broken.pch.warm, true);
+  assert.ok(!broken.ok);
+  assert.ok(broken.diagnostics.some((d) => d.file === source && d.line === 10 && /undeclared identifier 'undefined_name'/.test(d.message)), broken.output);
+  assert.doesNotMatch(broken.output, /<stdin>/, 'stdin leaked into the diagnostics');
+
+  // A waiting clang that is not needed any more goes away with its directory.
+  broken.prewarm?.();
+  const warmRoot = path.join(cacheRoot, 'warm');
+  assert.ok(fs.readdirSync(warmRoot).length > 0);
+  retireWarmClangs();
+  assert.deepEqual(fs.readdirSync(warmRoot), []);
 });
 
 test('two processes compiling on a cold cache at once: both succeed, one PCH, no leftovers', { skip, timeout: 180_000 }, async () => {

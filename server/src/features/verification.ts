@@ -99,7 +99,7 @@ export class VerificationFeature {
     let result: VerifyResult;
     try {
       const sourceText = await fs.readFile(file, 'utf8');
-      const report = await verifyFile(file, this.targets.current(), { clang: settings.clangPath, extraFlags: settings.extraCflags, sourceText });
+      const report = await verifyFile(file, this.targets.current(), { clang: settings.clangPath, extraFlags: settings.extraCflags, sourceText, keepWarm: true });
       const diagnostics = toLspDiagnostics(report, file);
       // A document closed meanwhile has no state left: keep nothing for it.
       if (this.states.has(uri)) this.verified.set(uri, { report, sourceText });
