@@ -155,6 +155,8 @@ test('a rejected program: the error at its line with explanation, a quick fix, a
   assert.equal(nullCheck.kind, 'quickfix');
   assert.equal(nullCheck.isPreferred, true);
 
+  // The first verify of this preamble started building its PCH; the save below should use it.
+  await until(() => fs.readdirSync(cacheDir, { recursive: true }).some((name) => String(name).endsWith('.pch')), 'no PCH built');
   const refreshesBefore = lsp.codeLensRefreshes;
   const fixed = await lsp.save(file, applyTextEdits(text, nullCheck.edit.changes[uri]));
   assert.deepEqual(fixed.programs.map((program) => program.verdict), ['ok']);
@@ -170,7 +172,28 @@ test('a rejected program: the error at its line with explanation, a quick fix, a
   for (const lens of lenses) assert.equal(lens.range.start.line, secLine);
   assert.match(lenses[0].command?.title ?? '', new RegExp(`^✓ verified: ${fixed.programs[0].insnsProcessed} insns, stack \\d+ bytes$`));
   assert.deepEqual(lenses[1].command, { title: 'Run', command: 'bpfdev.run', arguments: [uri] });
+
+  // The server keeps a clang waiting for this file's next save, and stops it when the file is closed.
+  assert.ok(clangChildren(lsp).length > 0, 'no warm clang waiting for the next save');
+  await lsp.connection.sendNotification('textDocument/didClose', { textDocument: { uri } });
+  await lsp.connection.sendRequest('bpfdev/stats'); // handled after didClose: the close has been processed
+  await until(() => clangChildren(lsp).length === 0, 'clang still running after didClose');
 });
+
+/** Resolves once `condition` holds (re-checked every 25 ms, so as not to steal the CPU from what it waits for); fails after 60 s. */
+async function until(condition: () => boolean, failure: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!condition()) {
+    assert.ok(Date.now() < deadline, failure);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** Pids of the server's clang children (the warm compilers). */
+function clangChildren(lsp: Session): string[] {
+  const result = spawnSync('pgrep', ['-P', String(lsp.child.pid), '-x', 'clang'], { encoding: 'utf8' });
+  return result.stdout.split('\n').filter(Boolean);
+}
 
 test('no verifier quick fix once the document has changed since the verify', { skip, timeout: 180_000 }, async () => {
   const lsp = await server();

@@ -12,6 +12,7 @@ import { URI } from './uri';
 import { VerifiedNotification, VerifyResult } from '../../../protocol/src/protocol';
 import type { ReportDiagnostic, VerifyReport } from '../../../core/src/report/verify-report';
 import { verifyFile } from '../../../host/src/verify';
+import { retireWarmClang } from '../../../host/src/pch';
 import { SettingsStore } from '../settings';
 import { TargetProvider } from '../targets';
 import type { DiagnosticsHub } from '../diagnostics-hub';
@@ -50,6 +51,7 @@ export class VerificationFeature {
   onClose(document: TextDocument): void {
     this.states.delete(document.uri);
     this.verified.delete(document.uri);
+    retireWarmClang(URI.toFsPath(document.uri));
   }
 
   /** The last completed verification of a document, if it produced a report. */
