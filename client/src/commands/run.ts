@@ -5,7 +5,9 @@ import type { Log } from '../log';
 import type { RunManager, RunSummary } from '../trace/run-manager';
 
 export function registerRunCommand(context: vscode.ExtensionContext, runs: RunManager, log: Log): void {
-  context.subscriptions.push(vscode.commands.registerCommand('bpfdev.run', async (uri?: vscode.Uri): Promise<RunSummary | undefined> => {
+  context.subscriptions.push(vscode.commands.registerCommand('bpfdev.run', async (target?: vscode.Uri | string): Promise<RunSummary | undefined> => {
+    // A CodeLens passes the document's uri as a string; the command palette passes nothing.
+    const uri = typeof target === 'string' ? vscode.Uri.parse(target) : target;
     const document = uri ? await vscode.workspace.openTextDocument(uri) : vscode.window.activeTextEditor?.document;
     if (!document || !isBpfDocument(document)) {
       void vscode.window.showErrorMessage('eBPF: open a .bpf.c file to run it on the target.');

@@ -4,7 +4,9 @@ import type { BpfLanguageClient } from '../language-client';
 import { isBpfDocument } from '../config';
 
 export function registerVerifyCommand(context: vscode.ExtensionContext, client: BpfLanguageClient): void {
-  context.subscriptions.push(vscode.commands.registerCommand('bpfdev.verify', async (uri?: vscode.Uri) => {
+  context.subscriptions.push(vscode.commands.registerCommand('bpfdev.verify', async (target?: vscode.Uri | string) => {
+    // A CodeLens passes the document's uri as a string; the command palette passes nothing.
+    const uri = typeof target === 'string' ? vscode.Uri.parse(target) : target;
     const document = uri ? await vscode.workspace.openTextDocument(uri) : vscode.window.activeTextEditor?.document;
     if (!document || !isBpfDocument(document)) {
       void vscode.window.showErrorMessage('eBPF: open a .bpf.c file to verify it.');
