@@ -31,18 +31,6 @@ static char *xstrdup(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
-static char *format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *format(const char *fmt, ...)
-{
-	va_list args;
-	char *out = NULL;
-
-	va_start(args, fmt);
-	if (vasprintf(&out, fmt, args) < 0)
-		out = NULL;
-	va_end(args);
-	return out;
-}
 
 /* The first libbpf message line containing `needle`, without the "libbpf: " prefix. */
 static char *libbpf_line_with(const char *text, const char *needle)
@@ -126,27 +114,27 @@ static bool check_file(const char *path, struct object_error *error)
 		int err = errno;
 
 		set_error(error, "no-file", err,
-			  err == ENOENT ? format("%s does not exist on this host; upload the compiled object first", path)
-					: format("cannot access %s: %s", path, strerror(err)));
+			  err == ENOENT ? str_format("%s does not exist on this host; upload the compiled object first", path)
+					: str_format("cannot access %s: %s", path, strerror(err)));
 		return false;
 	}
 	if (S_ISDIR(st.st_mode)) {
 		set_error(error, "bad-object", EISDIR,
-			  format("%s is a directory; pass the compiled .o file", path));
+			  str_format("%s is a directory; pass the compiled .o file", path));
 		return false;
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		int err = errno;
 
-		set_error(error, "no-file", err, format("cannot read %s: %s", path, strerror(err)));
+		set_error(error, "no-file", err, str_format("cannot read %s: %s", path, strerror(err)));
 		return false;
 	}
 	n = read(fd, magic, sizeof(magic));
 	close(fd);
 	if (n != (ssize_t)sizeof(magic) || memcmp(magic, "\x7f" "ELF", 4) != 0) {
 		set_error(error, "bad-object", ENOEXEC,
-			  format("%s is not an ELF object file; compile the program with clang -target bpf -c", path));
+			  str_format("%s is not an ELF object file; compile the program with clang -target bpf -c", path));
 		return false;
 	}
 	return true;
@@ -169,10 +157,10 @@ struct bpf_object *object_open(const struct load_options *opts, struct object_er
 	err = errno;
 	detail = libbpf_last_line(libbpf_capture_text());
 	if (err == ENOMEM)
-		set_error(error, "other", err, format("out of memory while opening %s", opts->path));
+		set_error(error, "other", err, str_format("out of memory while opening %s", opts->path));
 	else
 		set_error(error, "bad-object", err,
-			  format("%s is not a BPF object libbpf can open (%s)%s%s; recompile it with clang -target bpf -g -O2 -c",
+			  str_format("%s is not a BPF object libbpf can open (%s)%s%s; recompile it with clang -target bpf -g -O2 -c",
 				 opts->path, errno_text(err), detail ? ": " : "", detail ? detail : ""));
 	free(detail);
 	return NULL;
@@ -327,7 +315,7 @@ static void classify_failure(struct program_report *r)
 		 * refuses, then names the relocation in the log. */
 		if (r->log && (line = libbpf_line_with(r->log, "failed to resolve CO-RE relocation"))) {
 			r->code = "core-relo";
-			r->reason = format("a CO-RE relocation found no match in the kernel's BTF: the field or type does not exist in this kernel [%s]", line);
+			r->reason = str_format("a CO-RE relocation found no match in the kernel's BTF: the field or type does not exist in this kernel [%s]", line);
 			free(line);
 			return;
 		}
@@ -335,22 +323,22 @@ static void classify_failure(struct program_report *r)
 			return;
 		/* An empty log means the kernel refused the program before the verifier ran. */
 		if ((r->err == EPERM || r->err == EACCES) && !bpf_load_permitted())
-			r->reason = format("the kernel refused to load the program (%s) before verifying it: loading BPF needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)",
+			r->reason = str_format("the kernel refused to load the program (%s) before verifying it: loading BPF needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)",
 					   errno_name(r->err));
 		else if (r->err == EPERM || r->err == EACCES)
-			r->reason = format("the kernel refused this program (%s) before verifying it, although this user can load BPF programs: kernel lockdown, an LSM or a missing kernel feature forbids this program type or attach target ('%s')",
+			r->reason = str_format("the kernel refused this program (%s) before verifying it, although this user can load BPF programs: kernel lockdown, an LSM or a missing kernel feature forbids this program type or attach target ('%s')",
 					   errno_name(r->err), r->section);
 		else if (r->err == EINVAL || r->err == ENOTSUP || r->err == 524)
-			r->reason = format("the kernel refused the program (%s) before verifying it: this kernel may not support program type '%s'%s%s",
+			r->reason = str_format("the kernel refused the program (%s) before verifying it: this kernel may not support program type '%s'%s%s",
 					   errno_name(r->err), r->prog_type, r->attach_type ? " with attach type " : "",
 					   r->attach_type ? r->attach_type : "");
 		else
-			r->reason = format("the kernel refused the program before verifying it: %s", errno_text(r->err));
+			r->reason = str_format("the kernel refused the program before verifying it: %s", errno_text(r->err));
 		return;
 	}
 	if ((line = libbpf_line_with(lb, "failed to find kernel BTF type ID"))) {
 		r->verdict = "attach-target-missing";
-		r->reason = format("'%s' does not exist in this kernel's BTF, so there is nothing to attach to (check the name; the function may be inlined, renamed or absent in this kernel version) [%s]",
+		r->reason = str_format("'%s' does not exist in this kernel's BTF, so there is nothing to attach to (check the name; the function may be inlined, renamed or absent in this kernel version) [%s]",
 				   r->attach_to ? r->attach_to : "?", line);
 		free(line);
 		return;
@@ -358,7 +346,7 @@ static void classify_failure(struct program_report *r)
 	if ((line = libbpf_line_with(lb, "failed to find BPF program (FD")) ||
 	    (line = libbpf_line_with(lb, "attach program FD is not set"))) {
 		r->verdict = "attach-target-missing";
-		r->reason = format("this program replaces or extends another BPF program, which must be given at load time [%s]", line);
+		r->reason = str_format("this program replaces or extends another BPF program, which must be given at load time [%s]", line);
 		free(line);
 		return;
 	}
@@ -366,10 +354,10 @@ static void classify_failure(struct program_report *r)
 	r->verdict = "not-loaded";
 	if (strstr(lb, "failed to find valid kernel BTF") || strstr(lb, "Error loading vmlinux BTF")) {
 		r->code = "no-btf";
-		r->reason = format("this kernel has no BTF (/sys/kernel/btf/vmlinux is missing), which CO-RE relocations and BTF-typed programs need: use a kernel built with CONFIG_DEBUG_INFO_BTF=y, or pass --btf with a BTF file for this exact kernel");
+		r->reason = str_format("this kernel has no BTF (/sys/kernel/btf/vmlinux is missing), which CO-RE relocations and BTF-typed programs need: use a kernel built with CONFIG_DEBUG_INFO_BTF=y, or pass --btf with a BTF file for this exact kernel");
 	} else if ((line = libbpf_line_with(lb, "failed to parse target BTF"))) {
 		r->code = "bad-btf";
-		r->reason = format("the BTF file given with --btf could not be parsed [%s]", line);
+		r->reason = str_format("the BTF file given with --btf could not be parsed [%s]", line);
 	} else if ((line = libbpf_line_with(lb, "failed to create:"))) {
 		const char *hint = "";
 
@@ -382,17 +370,17 @@ static void classify_failure(struct program_report *r)
 			hint = ": creating maps needs root";
 		else if (r->err == ENOMEM)
 			hint = ": not enough memory (or memlock limit) for this map";
-		r->reason = format("a map could not be created, so no program was loaded%s [%s]", hint, line);
+		r->reason = str_format("a map could not be created, so no program was loaded%s [%s]", hint, line);
 	} else if ((line = libbpf_line_with(lb, "CO-RE relocat"))) {
 		r->code = "core-relo";
-		r->reason = format("CO-RE relocation against the kernel's BTF failed [%s]", line);
+		r->reason = str_format("CO-RE relocation against the kernel's BTF failed [%s]", line);
 	} else if ((line = libbpf_line_with(lb, "not found in kernel BTF"))) {
 		r->code = "extern";
-		r->reason = format("the object uses a kernel symbol this kernel does not have [%s]", line);
+		r->reason = str_format("the object uses a kernel symbol this kernel does not have [%s]", line);
 	} else {
 		r->code = "other";
 		line = libbpf_last_line(lb);
-		r->reason = format("libbpf could not prepare the object (%s)%s%s", errno_text(r->err),
+		r->reason = str_format("libbpf could not prepare the object (%s)%s%s", errno_text(r->err),
 				   line ? ": " : "", line ? line : "");
 	}
 	free(line);
@@ -528,7 +516,7 @@ void verify_program(const struct load_options *opts, int index, struct program_r
 		load_attempt(opts, index, level, r, &a);
 	}
 	if (!r->name) {
-		r->name = format("#%d", index);
+		r->name = str_format("#%d", index);
 		r->prog_type = "unknown";
 	}
 	if (!r->section)
@@ -562,7 +550,7 @@ bool report_is_permission_failure(const struct program_report *r, struct object_
 	memset(error, 0, sizeof(*error));
 	error->code = "permission";
 	error->err = r->err;
-	error->reason = format("the kernel does not allow this user (euid %u) to load BPF programs: run the loader as root or with sudo (it needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)",
+	error->reason = str_format("the kernel does not allow this user (euid %u) to load BPF programs: run the loader as root or with sudo (it needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)",
 			       (unsigned int)geteuid());
 	error->libbpf_log = xstrdup(r->libbpf_log);
 	return true;

@@ -16,18 +16,6 @@
 #define RUN_LOG_SIZE (64 * 1024)
 #define LOG_LEVEL_STATS 4
 
-static char *format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *format(const char *fmt, ...)
-{
-	va_list args;
-	char *out = NULL;
-
-	va_start(args, fmt);
-	if (vasprintf(&out, fmt, args) < 0)
-		out = NULL;
-	va_end(args);
-	return out;
-}
 
 static bool section_has_prefix(const char *section, const char *const *prefixes)
 {
@@ -57,16 +45,16 @@ static char *attach_failure_reason(const char *section, const char *target, int 
 
 	if (section_has_prefix(section, kprobes) || section_has_prefix(section, kprobe_multi)) {
 		if (!kernel_has_kprobes())
-			return format("this kernel has no kprobe support (no /sys/bus/event_source/devices/kprobe and no kprobe_events in tracefs; CONFIG_KPROBES is off): use a tracepoint, raw_tp or fentry program instead");
+			return str_format("this kernel has no kprobe support (no /sys/bus/event_source/devices/kprobe and no kprobe_events in tracefs; CONFIG_KPROBES is off): use a tracepoint, raw_tp or fentry program instead");
 		if (section_has_prefix(section, kprobe_multi) && (err == EOPNOTSUPP || err == 524))
-			return format("this kernel does not support kprobe.multi (needs Linux 5.18+ with CONFIG_FPROBE): use one kprobe per function");
+			return str_format("this kernel does not support kprobe.multi (needs Linux 5.18+ with CONFIG_FPROBE): use one kprobe per function");
 		if (err == ENOENT || err == EINVAL || err == ESRCH || err == EADDRNOTAVAIL)
-			return format("function not found in kernel: '%s' is not in /proc/kallsyms or cannot be probed (inlined and notrace functions cannot be)", what);
+			return str_format("function not found in kernel: '%s' is not in /proc/kallsyms or cannot be probed (inlined and notrace functions cannot be)", what);
 	} else if (section_has_prefix(section, uprobes)) {
 		if (!kernel_has_uprobes())
-			return format("this kernel has no uprobe support (no /sys/bus/event_source/devices/uprobe; CONFIG_UPROBES is off)");
+			return str_format("this kernel has no uprobe support (no /sys/bus/event_source/devices/uprobe; CONFIG_UPROBES is off)");
 		if (!target && err == EOPNOTSUPP)
-			return format("SEC(\"%s\") names no binary: write it as uprobe/PATH:FUNCTION so the loader can attach it", section);
+			return str_format("SEC(\"%s\") names no binary: write it as uprobe/PATH:FUNCTION so the loader can attach it", section);
 		if (err == ENOENT || err == ESRCH) {
 			const char *last_slash = strrchr(what, '/');
 			const char *colon = strchr(last_slash ? last_slash : what, ':');
@@ -74,11 +62,11 @@ static char *attach_failure_reason(const char *section, const char *target, int 
 			char *reason;
 
 			if (binary && binary[0] && !path_exists(binary))
-				reason = format("binary '%s' does not exist on the target host", binary);
+				reason = str_format("binary '%s' does not exist on the target host", binary);
 			else if (binary && binary[0])
-				reason = format("function '%s' not found in the symbol table of '%s'", colon + 1, binary);
+				reason = str_format("function '%s' not found in the symbol table of '%s'", colon + 1, binary);
 			else
-				reason = format("binary or function not found: '%s'", what);
+				reason = str_format("binary or function not found: '%s'", what);
 			free(binary);
 			return reason;
 		}
@@ -86,27 +74,27 @@ static char *attach_failure_reason(const char *section, const char *target, int 
 		const char *tracefs = tracefs_dir();
 
 		if (err == ENOENT && !tracefs)
-			return format("tracefs is not mounted, so tracepoints cannot be found: mount it with 'mount -t tracefs nodev /sys/kernel/tracing'");
+			return str_format("tracefs is not mounted, so tracepoints cannot be found: mount it with 'mount -t tracefs nodev /sys/kernel/tracing'");
 		if (err == ENOENT)
-			return format("no such tracepoint '%s' in this kernel (see %s/events/)", what, tracefs);
+			return str_format("no such tracepoint '%s' in this kernel (see %s/events/)", what, tracefs);
 	} else if (section_has_prefix(section, raw_tracepoints)) {
 		if (err == ENOENT || err == EINVAL)
-			return format("no such raw tracepoint '%s' in this kernel", what);
+			return str_format("no such raw tracepoint '%s' in this kernel", what);
 	} else if (section_has_prefix(section, trampolines) || section_has_prefix(section, lsm)) {
 		if (section_has_prefix(section, lsm) && (err == EINVAL || err == EOPNOTSUPP))
-			return format("the BPF LSM is not active in this kernel: add 'bpf' to the lsm= boot parameter (CONFIG_BPF_LSM=y is needed too)");
+			return str_format("the BPF LSM is not active in this kernel: add 'bpf' to the lsm= boot parameter (CONFIG_BPF_LSM=y is needed too)");
 		if (err == 524 || err == EOPNOTSUPP)
-			return format("this kernel cannot attach BPF trampolines (fentry/fexit/fmod_ret/lsm/tp_btf): it lacks JIT or ftrace direct-call support; use a tracepoint or raw_tp instead");
+			return str_format("this kernel cannot attach BPF trampolines (fentry/fexit/fmod_ret/lsm/tp_btf): it lacks JIT or ftrace direct-call support; use a tracepoint or raw_tp instead");
 		if (err == ENOENT || err == ESRCH || err == EINVAL)
-			return format("attach target '%s' not found in kernel", what);
+			return str_format("attach target '%s' not found in kernel", what);
 	}
 	if (err == EOPNOTSUPP)
-		return format("libbpf cannot attach SEC(\"%s\") by itself: this program type attaches to a specific object (network interface, cgroup, socket, map or binary) that the application must name", section);
+		return str_format("libbpf cannot attach SEC(\"%s\") by itself: this program type attaches to a specific object (network interface, cgroup, socket, map or binary) that the application must name", section);
 	if (err == EPERM || err == EACCES)
-		return format("the kernel did not permit the attach (%s): it needs root, and kernel lockdown can forbid some attach types", errno_name(err));
+		return str_format("the kernel did not permit the attach (%s): it needs root, and kernel lockdown can forbid some attach types", errno_name(err));
 	if (err == EBUSY || err == EEXIST)
-		return format("the attach point '%s' is already in use by another program", what);
-	return format("attach failed: %s", errno_text(err));
+		return str_format("the attach point '%s' is already in use by another program", what);
+	return str_format("attach failed: %s", errno_text(err));
 }
 
 static unsigned int program_id(const struct bpf_program *prog)
@@ -150,7 +138,7 @@ static void report_load_failure(const struct load_options *opts, int count, int 
 		program_report_free(&report);
 	}
 	if (failed == 0) {
-		char *reason = format("every program loads on its own, but the object failed to load as a whole (%s); see libbpfLog",
+		char *reason = str_format("every program loads on its own, but the object failed to load as a whole (%s); see libbpfLog",
 				      errno_text(err));
 
 		emit_error("other", err, reason, libbpf_log);

@@ -200,3 +200,15 @@ bool kernel_has_uprobes(void)
 	snprintf(path, sizeof(path), "%s/uprobe_events", tracefs ? tracefs : "/sys/kernel/tracing");
 	return path_exists(path);
 }
+
+char *str_format(const char *fmt, ...)
+{
+	va_list args;
+	char *out = NULL;
+
+	va_start(args, fmt);
+	if (vasprintf(&out, fmt, args) < 0)
+		out = NULL;
+	va_end(args);
+	return out;
+}

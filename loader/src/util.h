@@ -17,6 +17,9 @@ const char *libbpf_capture_text(void);
 /* Also echo libbpf's messages to stderr (--verbose). */
 void libbpf_capture_echo(bool echo);
 
+/* printf into a new malloc'd string; NULL when out of memory. */
+char *str_format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 long long monotonic_us(void);
 bool path_exists(const char *path);
 
