@@ -171,23 +171,22 @@ export class RunSession extends EventEmitter<RunSessionEvents> {
     if (!this.stopping) {
       this.stopping = (async () => {
         this.process.stdin.end();
-        const exitedInTime = await Promise.race([
-          this.exited.then(() => true),
-          new Promise<boolean>((resolve) => setTimeout(() => resolve(false), graceMs).unref()),
-        ]);
-        if (!exitedInTime) {
+        if (!await this.exitsWithin(graceMs)) {
           this.process.kill('SIGTERM');
-          const terminated = await Promise.race([
-            this.exited.then(() => true),
-            new Promise<boolean>((resolve) => setTimeout(() => resolve(false), graceMs).unref()),
-          ]);
-          if (!terminated) this.process.kill('SIGKILL');
+          if (!await this.exitsWithin(graceMs)) this.process.kill('SIGKILL');
         }
         await this.exited;
         await this.cleanup().catch(() => undefined);
       })();
     }
     return this.stopping;
+  }
+
+  private exitsWithin(ms: number): Promise<boolean> {
+    return Promise.race([
+      this.exited.then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms).unref()),
+    ]);
   }
 
   private describeEarlyExit(status: { code: number | null; signal: NodeJS.Signals | null }): string {
