@@ -50,14 +50,20 @@ async function runOn(target: Target, file: string, options: { durationSeconds?: 
   }
   process.stderr.write(`bpfdev: ${ready.attached} program(s) attached on ${target.name}${options.durationSeconds ? ` for ${options.durationSeconds}s` : ''}; Ctrl-C to stop\n`);
 
+  // Whichever ends the run first; the others are withdrawn, so a pending --duration timer or a
+  // signal listener does not keep the process alive after the detach.
   await new Promise<void>((resolve) => {
-    const timer = options.durationSeconds ? setTimeout(resolve, options.durationSeconds * 1000) : undefined;
-    const onSignal = () => resolve();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    void session.exited.then(() => resolve());
-    void stdoutClosed.then(() => resolve());
-    void session.exited.finally(() => { if (timer) clearTimeout(timer); });
+    const finish = () => {
+      if (timer) clearTimeout(timer);
+      process.off('SIGINT', finish);
+      process.off('SIGTERM', finish);
+      resolve();
+    };
+    const timer = options.durationSeconds ? setTimeout(finish, options.durationSeconds * 1000) : undefined;
+    process.once('SIGINT', finish);
+    process.once('SIGTERM', finish);
+    void session.exited.then(finish);
+    void stdoutClosed.then(finish);
   });
   await session.stop();
   process.stderr.write(detachedCount === undefined
