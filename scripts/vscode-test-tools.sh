@@ -28,7 +28,11 @@ if [ ! -f "$CS/lib/vscode/node_modules/@vscode/spdlog/build/Release/spdlog.node"
   mkdir -p "$TOOLS/code-server"
   # code-server's postinstall refuses any Node major but its own and builds native
   # modules with node-gyp: run npm under Node 24 against Node 24's headers.
-  ( export PATH="$N24/bin:$PATH" npm_config_nodedir="$N24"
+  # Under `npm test` the outer npm (Node 20) exports npm_config_* and npm_config_user_agent;
+  # code-server's postinstall reads the Node version from that agent string and refuses. The
+  # inner install must see none of the caller's npm settings (issue #9).
+  ( while IFS= read -r name; do unset "$name"; done < <(compgen -e | grep -i '^npm_')
+    export PATH="$N24/bin:$PATH" npm_config_nodedir="$N24"
     cd "$TOOLS/code-server"
     npm install --prefix . --no-save --no-package-lock --no-audit --no-fund \
       "code-server@$CODE_SERVER_VERSION" >&2 )
