@@ -63,7 +63,8 @@ export class Session {
   }
 
   static async start(cacheDir: string, configure?: (connection: MessageConnection) => void, command?: ServerCommand): Promise<Session> {
-    const { argv, env } = command ?? { argv: [process.execPath, SERVER, '--stdio'], env: { ...process.env, BPFDEV_CACHE_DIR: cacheDir } };
+    const { argv, env } = command ?? { argv: [process.execPath, SERVER, '--stdio'], env: { ...process.env, BPFDEV_CACHE_DIR: cacheDir, BPFDEV_SYSTEM_CACHE_DIR: `${cacheDir}/system` } };
+    // The system cache is per test too: a root test must not leave a catalog in /var/cache.
     const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'], env });
     const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
     const session = new Session(child, connection);
