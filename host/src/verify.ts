@@ -131,13 +131,13 @@ export async function verifyObject(objectFile: string, target: Target, stages: V
       Object.assign(diagnostic, { file: found, line: where.line, ...codeRangeOfLine(sources.get(found)!, where.line) });
       delete diagnostic.related;
     } else if (!found) {
-      diagnostic.message += ` (at ${named}:${where.line}: ${where.text}; that source is not on this machine)`;
+      diagnostic.message += ` (at ${named}:${where.line}, \`${where.text}\`, a source not on this machine)`;
     }
   }
   if (lineInfo.files.length === 0 && programs.length > 0) {
     report.diagnostics.push({
       file: object, line: 1, column: 1, severity: 'warning', source: 'loader', kind: 'no-line-info',
-      message: `${baseName(object)} has no BTF line info${lineInfo.errors.length ? ` (${lineInfo.errors[0]})` : ''}: build it with clang -g to get verifier errors at source lines`,
+      message: `${baseName(object)} has no BTF line info: build it with clang -g to get verifier errors at their source lines`,
     });
   }
   const finished = performance.now();
