@@ -115,6 +115,22 @@ export class LocalTarget implements Target {
     return this.privilege;
   }
 
+  /**
+   * Starts the privileged session with a password the user already typed for another process of
+   * the same editor (the client answers the server's question and passes the answer here), so one
+   * prompt serves both. A no-op once elevation is decided. The password lives only in this call.
+   */
+  async usePassword(password: string): Promise<void> {
+    if (this.elevating) return;
+    this.elevating = (async () => {
+      const elevated = await elevateLocal(await this.privilegeState(), { askPassword: async () => password });
+      this.elevated = elevated;
+      return elevated;
+    })();
+    this.elevating.catch(() => { this.elevating = undefined; });
+    await this.elevating.catch(() => undefined);
+  }
+
   private elevate(): Promise<Elevated> {
     this.elevating ??= (async () => {
       const elevated = await elevateLocal(await this.privilegeState(), this.elevation);
