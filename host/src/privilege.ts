@@ -79,7 +79,10 @@ export async function elevateLocal(state: PrivilegeState, options: ElevationOpti
   switch (state.kind) {
     case 'root': case 'capabilities': return { how: 'direct', state };
     case 'sudo': return { how: 'sudo', state };
-    case 'none': throw noPrivilegeError(state, 'local');
+    case 'none':
+      // sudoers may name the user without an admin group; in a terminal, sudo itself can tell.
+      if (!(state.sudo === 'password' && options.terminal && process.stdin.isTTY)) throw noPrivilegeError(state, 'local');
+      break;
     case 'sudo-password': break;
   }
   if (options.terminal && process.stdin.isTTY) {

@@ -8,6 +8,9 @@
 export type PrivilegeKind = 'root' | 'sudo' | 'capabilities' | 'sudo-password' | 'none';
 
 /** Capabilities the loader needs to verify, attach tracing programs and read trace_pipe. */
+/** Groups Debian, Fedora/Arch and Ubuntu's older releases give password sudo to. */
+const SUDO_GROUPS = ['sudo', 'wheel', 'admin'];
+
 export const REQUIRED_LOADER_CAPS = ['cap_bpf', 'cap_perfmon', 'cap_dac_read_search'] as const;
 /**
  * What `bpfdev setup` grants: the required ones plus CAP_NET_ADMIN, which XDP and tc attach
@@ -118,8 +121,8 @@ export function parsePrivilegeProbe(text: string, builtSha256?: string): { state
     const reported = values.get('sudo');
     if (reported === 'nopasswd') sudo = 'nopasswd';
     else if (reported === 'absent') sudo = 'absent';
-    // "a password is required" is what sudo says when a password would let us in; a user sudo
-    // refuses outright gets "is not in the sudoers file" or "may not run sudo".
+    // sudo asks for the password before it looks at the rules, so "a password is required" is
+    // also what a user whom sudoers does not name is told; "may not run sudo" is the only refusal.
     else sudo = /password is required/i.test(values.get('sudoerr') ?? '') ? 'password' : 'denied';
   }
   let capLoader: CapLoaderState | undefined;
@@ -138,7 +141,11 @@ export function parsePrivilegeProbe(text: string, builtSha256?: string): { state
   }
   const tracefsReadable = values.get('tracefs') === 'readable';
   const capsUsable = !!capLoader && capLoader.executable && capLoader.missing.length === 0 && capLoader.matchesBuilt === true;
-  const kind: PrivilegeKind = uid === 0 ? 'root' : sudo === 'nopasswd' ? 'sudo' : capsUsable ? 'capabilities' : sudo === 'password' ? 'sudo-password' : 'none';
+  // Without reading sudoers (root-only) membership of an admin group is the best sign that a
+  // password would be accepted; CLI users outside one may still try in a terminal (privilege.ts).
+  const sudoGroup = groups.some((group) => SUDO_GROUPS.includes(group));
+  const kind: PrivilegeKind = uid === 0 ? 'root' : sudo === 'nopasswd' ? 'sudo' : capsUsable ? 'capabilities'
+    : sudo === 'password' && sudoGroup ? 'sudo-password' : 'none';
   const state: PrivilegeState = { kind, user, uid, groups, sudo, ...(capLoader ? { capLoader } : {}), tracefsReadable, advice: [] };
   state.advice = privilegeAdvice(state);
   return { state, errors };
