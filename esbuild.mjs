@@ -16,4 +16,6 @@ await Promise.all([
   esbuild.build({ ...common, entryPoints: ['client/src/extension.ts'], outfile: 'dist/client.js' }),
   esbuild.build({ ...common, entryPoints: ['server/src/server.ts'], outfile: 'dist/server.js' }),
   esbuild.build({ ...common, entryPoints: ['cli/src/bpfdev.ts'], outfile: 'dist/bpfdev.js' }),
+  // Runs as root through `sudo -S` for editors' privileged session (host/src/privileged-session.ts).
+  esbuild.build({ ...common, entryPoints: ['host/src/privileged-broker.ts'], outfile: 'dist/privileged-broker.js' }),
 ]);
