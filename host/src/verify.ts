@@ -9,6 +9,7 @@ import type { ProgramEvent } from '../../core/src/loader/events';
 import type { VerifierReport } from '../../core/src/verifier/parse';
 import { compileForTarget, CompileOptions, PchUsage } from './compile';
 import { verifyOnTarget } from './loader';
+import type { LoaderOutputProgress } from './loader-output';
 import { Target } from './target';
 import { kernelBuild } from './vmlinux';
 
@@ -24,16 +25,21 @@ export interface VerifyTimings {
   warmCompile: boolean;
 }
 
-export async function verifyFile(file: string, target: Target, options: CompileOptions = {}): Promise<VerifyReport & { timings: VerifyTimings }> {
+export interface VerifyOptions extends CompileOptions {
+  /** Hears about the off-thread parse of a big loader output (a long verifier log). */
+  onLoaderOutput?: (progress: LoaderOutputProgress) => void;
+}
+
+export async function verifyFile(file: string, target: Target, options: VerifyOptions = {}): Promise<VerifyReport & { timings: VerifyTimings }> {
   const started = performance.now();
   const absolute = path.resolve(file);
   const sourceText = options.sourceText ?? await fs.readFile(absolute, 'utf8').catch(() => '');
   const compiled = await compileForTarget(absolute, target, { ...options, sourceText });
   const verifyStarted = performance.now();
-  const outcome = compiled.ok ? await verifyOnTarget(target, compiled.objectPath) : undefined;
+  const outcome = compiled.ok ? await verifyOnTarget(target, compiled.objectPath, undefined, options.onLoaderOutput ? { onProgress: options.onLoaderOutput } : {}) : undefined;
   const reportStarted = performance.now();
   const programs = outcome?.programs ?? [];
-  const [parsedLogs, attachSuggestions] = await Promise.all([parseLogsWithoutBlocking(programs), suggestAttachTargets(target, programs)]);
+  const [parsedLogs, attachSuggestions] = await Promise.all([parseLogsWithoutBlocking(programs, outcome?.parsedLogs), suggestAttachTargets(target, programs)]);
   const report = buildVerifyReport({
     file: absolute,
     sourceText,
@@ -64,12 +70,14 @@ export function nextTurn(): Promise<void> {
 /**
  * Logs too big for one slice are parsed slice by slice with a turn of the event loop between
  * slices, so a server keeps answering while a multi-MB log is read; small ones are left to the
- * report builder, which parses them in one go.
+ * report builder, which parses them in one go. Logs parsed already (off the main thread along
+ * with a big loader output) are taken as they are.
  */
-export async function parseLogsWithoutBlocking(programs: ProgramEvent[]): Promise<(VerifierReport | undefined)[]> {
+export async function parseLogsWithoutBlocking(programs: ProgramEvent[], alreadyParsed: readonly (VerifierReport | undefined)[] = []): Promise<(VerifierReport | undefined)[]> {
   const parsed: (VerifierReport | undefined)[] = [];
-  for (const program of programs) {
-    parsed.push(program.log && program.log.length > DEFAULT_SLICE_CHARS ? await parseVerifierLogSliced(program.log, nextTurn) : undefined);
+  for (const [index, program] of programs.entries()) {
+    const done = alreadyParsed[index];
+    parsed.push(done ?? (program.log && program.log.length > DEFAULT_SLICE_CHARS ? await parseVerifierLogSliced(program.log, nextTurn) : undefined));
   }
   return parsed;
 }
