@@ -11,6 +11,7 @@ import { objectLineInfo } from '../../core/src/btf/line-info';
 import { baseName, codeRangeOfLine } from '../../core/src/report/source-map';
 import { compileForTarget, CompileOptions, PchUsage } from './compile';
 import { verifyOnTarget } from './loader';
+import type { LoaderOutputProgress } from './loader-output';
 import { Target } from './target';
 import { kernelBuild } from './vmlinux';
 
@@ -39,16 +40,21 @@ export interface VerifyStages {
 
 const unlimited: StageLimit = (task) => task();
 
-export async function verifyFile(file: string, target: Target, options: CompileOptions = {}, stages: VerifyStages = {}): Promise<VerifyReport & { timings: VerifyTimings }> {
+export interface VerifyOptions extends CompileOptions {
+  /** Hears about the off-thread parse of a big loader output (a long verifier log). */
+  onLoaderOutput?: (progress: LoaderOutputProgress) => void;
+}
+
+export async function verifyFile(file: string, target: Target, options: VerifyOptions = {}, stages: VerifyStages = {}): Promise<VerifyReport & { timings: VerifyTimings }> {
   const started = performance.now();
   const absolute = path.resolve(file);
   const sourceText = options.sourceText ?? await fs.readFile(absolute, 'utf8').catch(() => '');
   const compiled = await (stages.compile ?? unlimited)(() => compileForTarget(absolute, target, { ...options, sourceText }));
   const verifyStarted = performance.now();
-  const outcome = compiled.ok ? await (stages.verify ?? unlimited)(() => verifyOnTarget(target, compiled.objectPath)) : undefined;
+  const outcome = compiled.ok ? await (stages.verify ?? unlimited)(() => verifyOnTarget(target, compiled.objectPath, undefined, options.onLoaderOutput ? { onProgress: options.onLoaderOutput } : {})) : undefined;
   const reportStarted = performance.now();
   const programs = outcome?.programs ?? [];
-  const [parsedLogs, attachSuggestions] = await Promise.all([parseLogsWithoutBlocking(programs), suggestAttachTargets(target, programs)]);
+  const [parsedLogs, attachSuggestions] = await Promise.all([parseLogsWithoutBlocking(programs, outcome?.parsedLogs), suggestAttachTargets(target, programs)]);
   const report = buildVerifyReport({
     file: absolute,
     sourceText,
@@ -91,7 +97,7 @@ export async function verifyObject(objectFile: string, target: Target, stages: V
   const outcome = await (stages.verify ?? unlimited)(() => verifyOnTarget(target, object));
   const reportStarted = performance.now();
   const programs = outcome.programs;
-  const [sliced, attachSuggestions] = await Promise.all([parseLogsWithoutBlocking(programs), suggestAttachTargets(target, programs)]);
+  const [sliced, attachSuggestions] = await Promise.all([parseLogsWithoutBlocking(programs, outcome.parsedLogs), suggestAttachTargets(target, programs)]);
   const parsedLogs = programs.map((program, index) => sliced[index] ?? parseVerifierLog(program.log ?? ''));
 
   // Line info records paths as clang saw them, which may hold `..`: normalise before use.
@@ -165,12 +171,14 @@ export function nextTurn(): Promise<void> {
 /**
  * Logs too big for one slice are parsed slice by slice with a turn of the event loop between
  * slices, so a server keeps answering while a multi-MB log is read; small ones are left to the
- * report builder, which parses them in one go.
+ * report builder, which parses them in one go. Logs parsed already (off the main thread along
+ * with a big loader output) are taken as they are.
  */
-export async function parseLogsWithoutBlocking(programs: ProgramEvent[]): Promise<(VerifierReport | undefined)[]> {
+export async function parseLogsWithoutBlocking(programs: ProgramEvent[], alreadyParsed: readonly (VerifierReport | undefined)[] = []): Promise<(VerifierReport | undefined)[]> {
   const parsed: (VerifierReport | undefined)[] = [];
-  for (const program of programs) {
-    parsed.push(program.log && program.log.length > DEFAULT_SLICE_CHARS ? await parseVerifierLogSliced(program.log, nextTurn) : undefined);
+  for (const [index, program] of programs.entries()) {
+    const done = alreadyParsed[index];
+    parsed.push(done ?? (program.log && program.log.length > DEFAULT_SLICE_CHARS ? await parseVerifierLogSliced(program.log, nextTurn) : undefined));
   }
   return parsed;
 }
