@@ -3,6 +3,7 @@ import { CompileOptions } from '../../host/src/compile';
 import { openTarget, TargetOptions } from './targets';
 import { verifyFile } from '../../host/src/verify';
 import { formatSourceDiagnostic } from './format';
+import { describeFlagsSource } from '../../core/src/build/project-flags';
 
 export async function runVerify(file: string, options: { json: boolean; compile: CompileOptions; target: TargetOptions }): Promise<number> {
   const target = await openTarget(options.target);
@@ -13,6 +14,8 @@ export async function runVerify(file: string, options: { json: boolean; compile:
     process.stdout.write(JSON.stringify(document, null, 2) + '\n');
     return failed ? 1 : 0;
   }
+  // Where the flags came from, first: a header-not-found below reads differently once you know.
+  if (report.flagsSource.kind !== 'none') process.stdout.write(formatSourceDiagnostic({ file: report.file, line: 1, column: 1, severity: 'note', message: describeFlagsSource(report.flagsSource) }) + '\n');
   for (const diagnostic of report.diagnostics) {
     if (diagnostic.severity === 'hint') continue;
     process.stdout.write(formatSourceDiagnostic({ ...diagnostic, severity: diagnostic.severity === 'info' ? 'note' : diagnostic.severity }) + '\n');

@@ -8,6 +8,7 @@ import { Btf, parseBtf } from '../../core/src/btf/reader';
 import type { ProgramEvent } from '../../core/src/loader/events';
 import type { VerifierReport } from '../../core/src/verifier/parse';
 import { compileForTarget, CompileOptions, PchUsage } from './compile';
+import type { FlagsSource } from './project-flags';
 import { verifyOnTarget } from './loader';
 import { Target } from './target';
 import { kernelBuild } from './vmlinux';
@@ -24,7 +25,7 @@ export interface VerifyTimings {
   warmCompile: boolean;
 }
 
-export async function verifyFile(file: string, target: Target, options: CompileOptions = {}): Promise<VerifyReport & { timings: VerifyTimings }> {
+export async function verifyFile(file: string, target: Target, options: CompileOptions = {}): Promise<VerifyReport & { flagsSource: FlagsSource; timings: VerifyTimings }> {
   const started = performance.now();
   const absolute = path.resolve(file);
   const sourceText = options.sourceText ?? await fs.readFile(absolute, 'utf8').catch(() => '');
@@ -49,6 +50,7 @@ export async function verifyFile(file: string, target: Target, options: CompileO
   if (compiled.prewarm) setImmediate(compiled.prewarm);
   return {
     ...report,
+    flagsSource: compiled.flagsSource,
     timings: {
       compileMs: compiled.durationMs, verifyMs: reportStarted - verifyStarted, reportMs: finished - reportStarted, totalMs: finished - started,
       pch: compiled.pch.state, warmCompile: compiled.pch.warm ?? false,
