@@ -128,6 +128,8 @@ export function projectCompileFlags(args: readonly string[], directory: string):
       else flags.push(arg);
     } else if (/^-mcpu=(v\d+|generic|probe)$/.test(arg)) {
       flags.push(arg);
+    } else if (/^-x./.test(arg)) {
+      drop(arg, 'the source is C');
     } else if (/^-(O|g)/.test(arg)) {
       drop(arg, 'always -g -O2: BTF and CO-RE need debug info, the verifier optimised code');
     } else if (/^-M/.test(arg)) {

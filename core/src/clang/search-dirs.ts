@@ -29,7 +29,7 @@ export function parseClangSearchDirs(output: string): ClangSearchDirs {
       // macOS lists frameworks too; they are not include directories.
       const framework = / \(framework directory\)$/.exec(line);
       if (!framework) result[section].push(line.trim());
-    } else if (section) {
+    } else if (section && line !== '') {
       // Anything else inside the list means it is not the layout we know.
       result.errors.push(`unexpected line in the search list: ${line}`);
     }
