@@ -1,0 +1,154 @@
+/**
+ * One test per flag source (issue #9): a program that compiles only with its project's flags,
+ * in a temporary project laid out like real ones, compiled as the CLI and the editor do
+ * (compileForTarget, no flags given). Each also compiles once without the description, which
+ * must fail: the flags, not luck, make it build.
+ */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { compileForTarget, CompileResult } from '../../host/src/compile';
+import { LocalTarget } from '../../host/src/local-target';
+import { vmlinuxIncludeDir } from '../../host/src/vmlinux';
+import { kernelSkipReason } from '../support/kernel';
+
+const skip = kernelSkipReason();
+const target = new LocalTarget();
+const roots: string[] = [];
+after(() => { for (const root of roots) fs.rmSync(root, { recursive: true, force: true }); });
+
+/** A temporary project from `{ relative path: text }`; returns its root. */
+function project(files: Record<string, string>): string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'bpfdev-project-flags-'));
+  roots.push(root);
+  for (const [name, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(root, name)), { recursive: true });
+    fs.writeFileSync(path.join(root, name), text);
+  }
+  return root;
+}
+
+/** An XDP program over UAPI headers (reached through clang's system include dirs) with `body` at file scope. */
+function program(body: string): string {
+  return ['#include <linux/bpf.h>', '#include <bpf/bpf_helpers.h>', body,
+    'SEC("xdp") int prog(struct xdp_md *ctx) { return XDP_PASS; }', 'char LICENSE[] SEC("license") = "GPL";', ''].join('\n');
+}
+
+function compile(root: string, source: string): Promise<CompileResult> {
+  // Stop at the project's root: what lies above a temporary directory is not the test's.
+  return compileForTarget(path.join(root, source), target, { projectRoot: root, precompiledHeader: 'off', outputPath: path.join(root, 'out.o') });
+}
+
+function errorsOf(result: CompileResult): string {
+  return result.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message).join('\n') || result.output;
+}
+
+describe('flags from the project\'s build description', { skip }, () => {
+  test('no description: clang\'s system include dirs reach <asm/types.h>, <asm/errno.h> and glibc\'s <stdint.h>', { timeout: 120_000 }, async () => {
+    const root = project({ 'prog.bpf.c': program('#include <asm/errno.h>\n#include <stdint.h>\n_Static_assert(EPERM == 1 && sizeof(uint64_t) == 8, "system headers");') });
+    const result = await compile(root, 'prog.bpf.c');
+    assert.ok(result.ok, errorsOf(result));
+    assert.deepEqual(result.flagsSource, { kind: 'none', flags: [], dropped: [] });
+  });
+
+  test('compile_commands.json, arguments form, found above the source; relative paths are the entry\'s directory\'s', { timeout: 120_000 }, async () => {
+    const database = [{ directory: '.', file: 'src/prog.bpf.c', arguments: ['clang', '-target', 'bpf', '-Iinclude', '-DCONFIG_VALUE=7', '-c', 'src/prog.bpf.c', '-o', 'prog.o'] }];
+    const root = project({
+      'compile_commands.json': JSON.stringify(database),
+      'include/config.h': '#define FROM_CONFIG_H 1\n',
+      'src/prog.bpf.c': program('#include "config.h"\n_Static_assert(CONFIG_VALUE == 7 && FROM_CONFIG_H, "project flags");'),
+    });
+    const result = await compile(root, 'src/prog.bpf.c');
+    assert.ok(result.ok, errorsOf(result));
+    assert.equal(result.flagsSource.kind, 'compile_commands.json');
+    assert.equal(result.flagsSource.path, path.join(root, 'compile_commands.json'));
+    assert.deepEqual(result.flagsSource.flags, ['-I', path.join(root, 'include'), '-DCONFIG_VALUE=7']);
+
+    fs.rmSync(path.join(root, 'compile_commands.json'));
+    const without = await compile(root, 'src/prog.bpf.c');
+    assert.equal(without.ok, false);
+    assert.match(errorsOf(without), /config\.h/);
+  });
+
+  test('compile_commands.json, command form, in build/ (where CMake writes it): quoted macro, include dir with a space', { timeout: 120_000 }, async () => {
+    const root = project({
+      'my headers/names.h': '#define FROM_NAMES_H 1\n',
+      'prog.bpf.c': program('#include "names.h"\n_Static_assert(sizeof(NAME) == 4 && FROM_NAMES_H, "quoted macro");'),
+    });
+    const command = `/usr/bin/clang -DNAME=\\"x\\ y\\" -I"${root}/my headers" -target bpf -O2 -o CMakeFiles/prog.o -c ${root}/prog.bpf.c`;
+    fs.mkdirSync(path.join(root, 'build'));
+    fs.writeFileSync(path.join(root, 'build', 'compile_commands.json'), JSON.stringify([{ directory: path.join(root, 'build'), command, file: path.join(root, 'prog.bpf.c') }]));
+    const result = await compile(root, 'prog.bpf.c');
+    assert.ok(result.ok, errorsOf(result));
+    assert.equal(result.flagsSource.kind, 'compile_commands.json');
+    assert.equal(result.flagsSource.path, path.join(root, 'build', 'compile_commands.json'));
+
+    // A database without an entry for this file gives it nothing.
+    fs.writeFileSync(path.join(root, 'build', 'compile_commands.json'), JSON.stringify([{ directory: root, command, file: path.join(root, 'other.bpf.c') }]));
+    const without = await compile(root, 'prog.bpf.c');
+    assert.equal(without.ok, false);
+    assert.equal(without.flagsSource.kind, 'none');
+  });
+
+  test('compile_flags.txt: the nearest wins', { timeout: 120_000 }, async () => {
+    const root = project({
+      'compile_flags.txt': '-DLEVEL=1\n',
+      'sub/compile_flags.txt': '-DLEVEL=2\n-I\n../common\n',
+      'common/shared.h': '#define FROM_SHARED_H 1\n',
+      'sub/deeper/prog.bpf.c': program('#include <shared.h>\n_Static_assert(LEVEL == 2 && FROM_SHARED_H, "nearest compile_flags.txt");'),
+    });
+    const result = await compile(root, 'sub/deeper/prog.bpf.c');
+    assert.ok(result.ok, errorsOf(result));
+    assert.deepEqual({ kind: result.flagsSource.kind, path: result.flagsSource.path }, { kind: 'compile_flags.txt', path: path.join(root, 'sub', 'compile_flags.txt') });
+
+    fs.rmSync(path.join(root, 'sub', 'compile_flags.txt'));
+    const outer = await compile(root, 'sub/deeper/prog.bpf.c');
+    assert.equal(outer.ok, false, 'LEVEL is 1 from the outer file');
+    assert.equal(outer.flagsSource.path, path.join(root, 'compile_flags.txt'));
+  });
+
+  test('bpf2go go:generate beside the source: each .c file gets its own directive\'s flags', { timeout: 120_000 }, async () => {
+    const root = project({
+      'headers/common.h': '#define FROM_COMMON_H 1\n',
+      'app/main.go': [
+        'package main', '',
+        '//go:generate go tool bpf2go -tags linux one one.c -- -I../headers -DWHICH=1',
+        '//go:generate go tool bpf2go -tags linux two two.c -- -I../headers -DWHICH=2', '',
+        'func main() {}', '',
+      ].join('\n'),
+      'app/one.c': program('#include "common.h"\n_Static_assert(WHICH == 1 && FROM_COMMON_H, "one.c\'s directive");'),
+      'app/two.c': program('#include "common.h"\n_Static_assert(WHICH == 2 && FROM_COMMON_H, "two.c\'s directive");'),
+      'app/three.c': program('#include "common.h"'),
+    });
+    for (const [file, line] of [['one.c', 3], ['two.c', 4]] as const) {
+      const result = await compile(root, `app/${file}`);
+      assert.ok(result.ok, `${file}: ${errorsOf(result)}`);
+      assert.deepEqual({ kind: result.flagsSource.kind, path: result.flagsSource.path, line: result.flagsSource.line }, { kind: 'go:generate', path: path.join(root, 'app', 'main.go'), line });
+    }
+    const unnamed = await compile(root, 'app/three.c');
+    assert.equal(unnamed.ok, false, 'no directive names three.c');
+    assert.equal(unnamed.flagsSource.kind, 'none');
+  });
+
+  test('the project\'s own vmlinux.h wins over the generated one, and no PCH of ours stands in for it', { timeout: 180_000 }, async () => {
+    const { dir } = await vmlinuxIncludeDir(target);
+    const root = project({
+      'compile_flags.txt': '-Ivmlinux\n',
+      // The project's vmlinux.h: the kernel's types plus one of its own.
+      'vmlinux/vmlinux.h': `#ifndef PROJECT_VMLINUX_H\n#define PROJECT_VMLINUX_H\n#include "${path.join(dir, 'vmlinux.h')}"\nstruct project_marker { int seen; };\n#endif\n`,
+      'src/prog.bpf.c': [
+        '#include "vmlinux.h"', '#include <bpf/bpf_helpers.h>', '',
+        'struct project_marker marker;', 'SEC("xdp") int prog(struct xdp_md *ctx) { return XDP_PASS + marker.seen * 0; }',
+        'char LICENSE[] SEC("license") = "GPL";', '',
+      ].join('\n'),
+    });
+    const result = await compileForTarget(path.join(root, 'src/prog.bpf.c'), target, { projectRoot: root, precompiledHeader: 'wait', outputPath: path.join(root, 'out.o') });
+    assert.ok(result.ok, errorsOf(result));
+    assert.equal(result.pch.state, 'not-applicable');
+    fs.rmSync(path.join(root, 'compile_flags.txt'));
+    const without = await compile(root, 'src/prog.bpf.c');
+    assert.equal(without.ok, false, 'the generated vmlinux.h has no struct project_marker');
+  });
+});
