@@ -13,8 +13,11 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { bpf2goDirectiveFor, compileCommandFor, CompileCommand, parseBpf2goDirectives, parseCompileCommands, parseCompileFlagsTxt, Bpf2goDirective } from '../../core/src/build/descriptions';
-import { FlagsSource, projectCompileFlags } from '../../core/src/build/project-flags';
+import { FlagsSource, includeDirs, projectCompileFlags } from '../../core/src/build/project-flags';
 import { parseClangSearchDirs } from '../../core/src/clang/search-dirs';
+import type { IncludeDirective, IncludeResolution } from '../../core/src/language/include-hover';
+import { bpfHeadersDir } from './paths';
+import { clangIdentity } from './pch';
 import type { Target } from './target';
 
 export type { FlagsSource } from '../../core/src/build/project-flags';
@@ -188,4 +191,37 @@ export function targetClangSystemIncludeDirs(target: Target, clang: string): Pro
     byClang.set(clang, dirs);
   }
   return dirs;
+}
+
+// ---- where an #include lands -----------------------------------------------------------------
+
+/** Stands for the target's vmlinux.h directory in the search list: generated per kernel, never on a path we know here. */
+const GENERATED_VMLINUX = '\0vmlinux';
+
+/**
+ * Which file a local compile of `source` reads for `include`, following compileFlags' order:
+ * the source's directory (quoted only), -iquote, the project's -I/-isystem, our headers, the
+ * target's vmlinux.h, then -idirafter (the project's, then clang's system directories). For
+ * the hover; the compile itself asks clang.
+ */
+export async function resolveInclude(source: string, include: Pick<IncludeDirective, 'header' | 'quoted'>, options: { projectRoot?: string; clang?: string; extraFlags?: string[] } = {}): Promise<IncludeResolution> {
+  const flagsSource = resolveProjectFlags(source, options.projectRoot);
+  const dirs = includeDirs(flagsSource.flags);
+  // The user's extra flags come last on the command line: their directories after ours in each group.
+  const extra = includeDirs(projectCompileFlags(options.extraFlags ?? [], path.dirname(source)).flags);
+  const clang = options.clang?.includes('/') ? path.resolve(options.clang) : options.clang ?? 'clang';
+  const system = dirs.noStdInc ? [] : await clangSystemIncludeDirs(clang, clangIdentity(clang));
+  const searched = [
+    ...(include.quoted ? [path.dirname(source), ...dirs.quote, ...extra.quote] : []),
+    ...dirs.angled, bpfHeadersDir(), GENERATED_VMLINUX, ...extra.angled, ...dirs.after, ...system, ...extra.after,
+  ];
+  for (const dir of searched) {
+    if (dir === GENERATED_VMLINUX) {
+      if (include.header === 'vmlinux.h') return { generated: true, flagsSource };
+      continue;
+    }
+    const candidate = path.join(dir, include.header);
+    if (fs.statSync(candidate, { throwIfNoEntry: false })?.isFile()) return { path: candidate, flagsSource };
+  }
+  return { searched: searched.map((dir) => (dir === GENERATED_VMLINUX ? 'the target\'s generated vmlinux.h' : dir)), flagsSource };
 }
