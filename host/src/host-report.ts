@@ -5,6 +5,7 @@
  */
 import type { ProbeEvent } from '../../core/src/loader/events';
 import { classifyLine } from '../../core/src/loader/events';
+import { compileEnvironment } from './project-flags';
 import { RemoteTarget } from './remote-target';
 import { Target, TargetError } from './target';
 
@@ -23,10 +24,13 @@ export interface HostReport {
   freeKiB: number | null;
   problems: string[];
   durationMs: number;
+  /** With `projectDir`: where its sources take their compile flags from, and the local clang's system include dirs. */
+  compile?: Awaited<ReturnType<typeof compileEnvironment>>;
 }
 
-export async function hostReport(target: Target): Promise<HostReport> {
+export async function hostReport(target: Target, options: { projectDir?: string; clang?: string } = {}): Promise<HostReport> {
   const started = performance.now();
+  const compile = options.projectDir ? compileEnvironment(options.projectDir, options.clang) : undefined;
   let privilege: HostReport['privilege'] = process.geteuid?.() === 0 ? 'root' : 'sudo';
   if (target instanceof RemoteTarget) privilege = await target.privilegeMode().catch(() => 'none' as const);
   const loader = await target.loaderPath();
@@ -50,10 +54,13 @@ export async function hostReport(target: Target): Promise<HostReport> {
   // Lockdown levels gate different helpers: integrity refuses writes to user memory, confidentiality also kernel reads.
   if (p.lockdown === 'integrity') problems.push('kernel lockdown is "integrity": bpf_probe_write_user is refused');
   if (p.lockdown === 'confidentiality') problems.push('kernel lockdown is "confidentiality": bpf_probe_read_kernel, BPF_CORE_READ of kernel memory and bpf_probe_write_user are refused');
+  const environment = await compile;
+  if (environment) problems.push(...environment.problems);
   return {
     target: target.name, kernel: p.kernel, arch: p.arch, privilege, btf: p.btf, tracefs: p.tracefs, bpffs: p.bpffs,
     kprobes: p.kprobes, uprobes: p.uprobes, fentry: p.fentry, lockdown: p.lockdown,
     freeKiB: Number.isFinite(freeKiB) ? freeKiB : null, problems, durationMs: performance.now() - started,
+    ...(environment ? { compile: environment } : {}),
   };
 }
 
@@ -71,6 +78,10 @@ export function formatHostReport(report: HostReport): string {
     `fentry     ${yes(report.fentry)}`,
     `lockdown   ${report.lockdown}`,
     `free /tmp  ${report.freeKiB === null ? '?' : `${Math.round(report.freeKiB / 1024)} MiB`}`,
+    ...(report.compile ? [
+      `flags      ${report.compile.flagsFrom.kind === 'none' ? 'no build description here: bpfdev\'s flags only' : `${report.compile.flagsFrom.kind} (${report.compile.flagsFrom.path})`}`,
+      `sys incl   ${report.compile.systemIncludes.join(' ') || 'none found'}`,
+    ] : []),
     ...(report.problems.length ? ['problems:', ...report.problems.map((problem) => `  - ${problem}`)] : ['problems:  none']),
   ].join('\n');
 }

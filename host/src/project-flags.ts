@@ -225,3 +225,18 @@ export async function resolveInclude(source: string, include: Pick<IncludeDirect
   }
   return { searched: searched.map((dir) => (dir === GENERATED_VMLINUX ? 'the target\'s generated vmlinux.h' : dir)), flagsSource };
 }
+
+/**
+ * For the host report: where a directory's sources take their flags from, and what the local
+ * clang's system headers offer -target bpf.
+ */
+export async function compileEnvironment(dir: string, clang = 'clang'): Promise<{ flagsFrom: { kind: FlagsSource['kind']; path?: string }; systemIncludes: string[]; problems: string[] }> {
+  const resolved = clang.includes('/') ? path.resolve(clang) : clang;
+  const systemIncludes = await clangSystemIncludeDirs(resolved, clangIdentity(resolved));
+  const problems: string[] = [];
+  // glibc's headers reached from -target bpf see no __x86_64__ and include the 32-bit stubs.
+  if (process.arch === 'x64' && systemIncludes.length > 0 && !systemIncludes.some((include) => fs.existsSync(path.join(include, 'gnu', 'stubs-32.h')))) {
+    problems.push('no gnu/stubs-32.h in clang\'s system headers: BPF programs that include glibc headers will not compile (Debian: apt-get install libc6-dev-i386)');
+  }
+  return { flagsFrom: nearestBuildDescription(dir), systemIncludes, problems };
+}

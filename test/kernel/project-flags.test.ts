@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { compileForTarget, CompileResult } from '../../host/src/compile';
 import { LocalTarget } from '../../host/src/local-target';
 import { vmlinuxIncludeDir } from '../../host/src/vmlinux';
+import { formatHostReport, hostReport } from '../../host/src/host-report';
 import { kernelSkipReason } from '../support/kernel';
 
 const skip = kernelSkipReason();
@@ -150,5 +151,15 @@ describe('flags from the project\'s build description', { skip }, () => {
     fs.rmSync(path.join(root, 'compile_flags.txt'));
     const without = await compile(root, 'src/prog.bpf.c');
     assert.equal(without.ok, false, 'the generated vmlinux.h has no struct project_marker');
+  });
+});
+
+describe('the host report says where a directory\'s flags come from', { skip }, () => {
+  test('the nearest description above the directory, and clang\'s system include dirs', { timeout: 60_000 }, async () => {
+    const root = project({ 'compile_flags.txt': '-DX=1\n', 'src/deeper/.keep': '' });
+    const report = await hostReport(target, { projectDir: path.join(root, 'src', 'deeper') });
+    assert.deepEqual(report.compile?.flagsFrom, { kind: 'compile_flags.txt', path: path.join(root, 'compile_flags.txt') });
+    assert.ok(report.compile.systemIncludes.some((dir) => fs.existsSync(path.join(dir, 'asm', 'types.h'))), report.compile.systemIncludes.join(' '));
+    assert.ok(formatHostReport(report).split('\n').includes(`flags      compile_flags.txt (${path.join(root, 'compile_flags.txt')})`), formatHostReport(report));
   });
 });
