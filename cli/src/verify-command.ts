@@ -15,7 +15,8 @@ export async function runVerify(file: string, options: { json: boolean; compile:
     return failed ? 1 : 0;
   }
   // Where the flags came from, first: a header-not-found below reads differently once you know.
-  if (report.flagsSource.kind !== 'none') process.stdout.write(formatSourceDiagnostic({ file: report.file, line: 1, column: 1, severity: 'note', message: describeFlagsSource(report.flagsSource) }) + '\n');
+  const notes = [...(report.flagsSource.kind !== 'none' ? [describeFlagsSource(report.flagsSource)] : []), ...(report.flagsSource.errors ?? []).map((error) => `build description not used: ${error}`)];
+  for (const message of notes) process.stdout.write(formatSourceDiagnostic({ file: report.file, line: 1, column: 1, severity: 'note', message }) + '\n');
   for (const diagnostic of report.diagnostics) {
     if (diagnostic.severity === 'hint') continue;
     process.stdout.write(formatSourceDiagnostic({ ...diagnostic, severity: diagnostic.severity === 'info' ? 'note' : diagnostic.severity }) + '\n');

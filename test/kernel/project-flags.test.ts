@@ -13,7 +13,8 @@ import { compileForTarget, CompileResult } from '../../host/src/compile';
 import { LocalTarget } from '../../host/src/local-target';
 import { vmlinuxIncludeDir } from '../../host/src/vmlinux';
 import { formatHostReport, hostReport } from '../../host/src/host-report';
-import { kernelSkipReason } from '../support/kernel';
+import { spawnSync } from 'node:child_process';
+import { kernelSkipReason, repoRoot } from '../support/kernel';
 
 const skip = kernelSkipReason();
 const target = new LocalTarget();
@@ -161,5 +162,23 @@ describe('the host report says where a directory\'s flags come from', { skip }, 
     assert.deepEqual(report.compile?.flagsFrom, { kind: 'compile_flags.txt', path: path.join(root, 'compile_flags.txt') });
     assert.ok(report.compile.systemIncludes.some((dir) => fs.existsSync(path.join(dir, 'asm', 'types.h'))), report.compile.systemIncludes.join(' '));
     assert.ok(formatHostReport(report).split('\n').includes(`flags      compile_flags.txt (${path.join(root, 'compile_flags.txt')})`), formatHostReport(report));
+  });
+});
+
+describe('bpfdev verify names the flags\' origin', { skip }, () => {
+  test('a note line at the file\'s first line, and one per description it could not read', { timeout: 120_000 }, () => {
+    const root = project({
+      // Nearer than the Go file's directory's parent, and broken: reported, then passed over.
+      'app/compile_commands.json': '[{ "directory": "." ',
+      'headers/common.h': '#define FROM_COMMON_H 1\n',
+      'app/main.go': 'package main\n\n//go:generate go tool bpf2go -tags linux bpf prog.c -- -I../headers\n',
+      'app/prog.c': program('#include "common.h"'),
+    });
+    const file = path.join(root, 'app', 'prog.c');
+    const result = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'bpfdev.js'), 'verify', file], { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+    const lines = result.stdout.split('\n');
+    assert.ok(lines.includes(`${file}:1:1: note: flags from go:generate in ${path.join(root, 'app', 'main.go')}:3: -I ${path.join(root, 'headers')}`), result.stdout);
+    assert.ok(lines.some((line) => line.startsWith(`${file}:1:1: note: build description not used: ${path.join(root, 'app', 'compile_commands.json')}: not JSON`)), result.stdout);
   });
 });
