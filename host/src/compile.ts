@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process';
 import { bpfTargetArch, Target, TargetError } from './target';
 import { bpfHeadersDir, cacheDir } from './paths';
 import { KernelBuild, vmlinuxIncludeDir } from './vmlinux';
-import { clangIdentity, compileWithWarmClang, discardPch, precompilablePreamble, precompiledHeader, prewarmClang, WarmCompileRequest } from './pch';
+import { clangIdentity, compileWithWarmClang, discardPch, Preamble, precompilablePreamble, precompiledHeader, prewarmClang, WarmCompileRequest } from './pch';
 import { includeDirs } from '../../core/src/build/project-flags';
 import { clangSystemIncludeDirs, FlagsSource, resolveProjectFlags } from './project-flags';
 
@@ -200,7 +200,7 @@ async function choosePch(source: string, text: string, clang: string, flags: str
  * `#include "x"` looks next to the source first; a project's include directories come before
  * ours (compileFlags); a forced -include comes before the preamble itself.
  */
-function shadowsPreamble(preamble: NonNullable<ReturnType<typeof precompilablePreamble>>, source: string, projectFlags: readonly string[]): boolean {
+function shadowsPreamble(preamble: Preamble, source: string, projectFlags: readonly string[]): boolean {
   const dirs = includeDirs(projectFlags);
   if (dirs.forced.length > 0) return true;
   return preamble.headers.some((header) => {

@@ -155,6 +155,23 @@ describe('flags from the project\'s build description', { skip }, () => {
   });
 });
 
+describe('the precompiled header with project flags', { skip }, () => {
+  test('include dirs that shadow nothing of the preamble keep the PCH, built with the project\'s flags', { timeout: 180_000 }, async () => {
+    const root = project({
+      'compile_flags.txt': '-Iinclude\n-DPROJECT_MACRO=3\n',
+      'include/config.h': '#define FROM_CONFIG_H 1\n',
+      'src/prog.bpf.c': [
+        '#include "vmlinux.h"', '#include <bpf/bpf_helpers.h>', '#include "config.h"', '',
+        '_Static_assert(PROJECT_MACRO == 3 && FROM_CONFIG_H, "project flags with a PCH");',
+        'SEC("xdp") int prog(struct xdp_md *ctx) { return XDP_PASS; }', 'char LICENSE[] SEC("license") = "GPL";', '',
+      ].join('\n'),
+    });
+    const result = await compileForTarget(path.join(root, 'src/prog.bpf.c'), target, { projectRoot: root, precompiledHeader: 'wait', outputPath: path.join(root, 'out.o') });
+    assert.ok(result.ok, errorsOf(result));
+    assert.equal(result.pch.state, 'used');
+  });
+});
+
 describe('the host report says where a directory\'s flags come from', { skip }, () => {
   test('the nearest description above the directory, and clang\'s system include dirs', { timeout: 60_000 }, async () => {
     const root = project({ 'compile_flags.txt': '-DX=1\n', 'src/deeper/.keep': '' });

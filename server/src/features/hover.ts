@@ -16,7 +16,7 @@ export class HoverFeature {
     private readonly documents: TextDocuments<TextDocument>,
     private readonly service: LanguageService,
     private readonly catalogs: CatalogProvider,
-    private readonly settings?: SettingsStore,
+    private readonly settings: SettingsStore,
   ) {}
 
   async hover(params: HoverParams): Promise<Hover | null> {
@@ -26,8 +26,8 @@ export class HoverFeature {
     const include = document.uri.startsWith('file:') ? includeAt(document.getText(), offset) : undefined;
     if (include) {
       // Resolved as the compile of this file would resolve it: same clang, same flags resolver.
-      const settings = await this.settings?.get(document.uri);
-      const resolution = await resolveInclude(URI.toFsPath(document.uri), include, { clang: settings?.clangPath, extraFlags: settings?.extraCflags });
+      const settings = await this.settings.get(document.uri);
+      const resolution = await resolveInclude(URI.toFsPath(document.uri), include, { clang: settings.clangPath, extraFlags: settings.extraCflags });
       const hover = includeHover(include, resolution);
       return { contents: { kind: 'markdown', value: hover.contents }, range: toRange(document, hover.range) };
     }
