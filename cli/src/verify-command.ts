@@ -10,6 +10,7 @@ import { openTarget, TargetOptions } from './targets';
 import { collectInputs, verifyMany, VerifyResult } from '../../host/src/verify-many';
 import type { VerifyReport } from '../../core/src/report/verify-report';
 import { formatSourceDiagnostic } from './format';
+import { describeFlagsSource } from '../../core/src/build/project-flags';
 
 /**
  * Verdicts that fail a CI run. Anything else (`ok`, and `unsupported`: this kernel cannot load
@@ -53,6 +54,12 @@ export function reportFailed(report: VerifyReport): boolean {
 function humanSection(report: VerifyResult, withHeader: boolean): string {
   const lines: string[] = [];
   if (withHeader) lines.push(`==> ${report.file}${'source' in report && report.source ? ` (source ${report.source})` : ''} <==`);
+  // Where the flags came from, first: a header-not-found below reads differently once you know.
+  if ('flagsSource' in report && report.flagsSource) {
+    const source = report.flagsSource;
+    const notes = [...(source.kind !== 'none' ? [describeFlagsSource(source)] : []), ...(source.errors ?? []).map((error) => `build description not used: ${error}`)];
+    for (const message of notes) lines.push(formatSourceDiagnostic({ file: report.file, line: 1, column: 1, severity: 'note', message }));
+  }
   for (const diagnostic of report.diagnostics) {
     if (diagnostic.severity === 'hint') continue;
     lines.push(formatSourceDiagnostic({ ...diagnostic, severity: diagnostic.severity === 'info' ? 'note' : diagnostic.severity }));

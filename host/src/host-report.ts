@@ -7,6 +7,7 @@ import type { ProbeEvent } from '../../core/src/loader/events';
 import { classifyLine } from '../../core/src/loader/events';
 import { privilegeLabel, PrivilegeKind } from '../../core/src/privilege/state';
 import { detectPrivilege } from './privilege';
+import { compileEnvironment } from './project-flags';
 import { Target, TargetError } from './target';
 
 export interface HostReport {
@@ -27,9 +28,11 @@ export interface HostReport {
   freeKiB: number | null;
   problems: string[];
   durationMs: number;
+  /** With `projectDir`: where its sources take their compile flags from, and the local clang's system include dirs. */
+  compile?: Awaited<ReturnType<typeof compileEnvironment>>;
 }
 
-export async function hostReport(target: Target): Promise<HostReport> {
+export async function hostReport(target: Target, options: { projectDir?: string; clang?: string } = {}): Promise<HostReport> {
   const started = performance.now();
   const state = await (target.privilegeState?.() ?? detectPrivilege(target));
   const privilege = state.kind;
@@ -37,6 +40,7 @@ export async function hostReport(target: Target): Promise<HostReport> {
   // still tells kernel, BTF, tracefs and (by trying) what loads.
   const elevated = privilege === 'root' || privilege === 'sudo' || privilege === 'capabilities';
   const loader = await target.loaderPath({ elevate: false });
+  const compile = options.projectDir ? compileEnvironment(options.projectDir, options.clang) : undefined;
   // One round trip for the probe and the free space: each SSH exec costs a login shell on the host.
   const result = await target.exec(['sh', '-c', '"$1" probe; df -Pk /tmp', 'probe', loader], { privileged: elevated, timeoutMs: 20_000 });
   const lines = result.stdout.toString('utf8').split('\n');
@@ -57,10 +61,13 @@ export async function hostReport(target: Target): Promise<HostReport> {
   // Lockdown levels gate different helpers: integrity refuses writes to user memory, confidentiality also kernel reads.
   if (p.lockdown === 'integrity') problems.push('kernel lockdown is "integrity": bpf_probe_write_user is refused');
   if (p.lockdown === 'confidentiality') problems.push('kernel lockdown is "confidentiality": bpf_probe_read_kernel, BPF_CORE_READ of kernel memory and bpf_probe_write_user are refused');
+  const environment = await compile;
+  if (environment) problems.push(...environment.problems);
   return {
     target: target.name, kernel: p.kernel, arch: p.arch, privilege, privilegeAdvice: state.advice, btf: p.btf, tracefs: p.tracefs, bpffs: p.bpffs,
     kprobes: p.kprobes, uprobes: p.uprobes, fentry: p.fentry, lockdown: p.lockdown,
     freeKiB: Number.isFinite(freeKiB) ? freeKiB : null, problems, durationMs: performance.now() - started,
+    ...(environment ? { compile: environment } : {}),
   };
 }
 
@@ -79,6 +86,10 @@ export function formatHostReport(report: HostReport): string {
     `fentry     ${yes(report.fentry)}`,
     `lockdown   ${report.lockdown}`,
     `free /tmp  ${report.freeKiB === null ? '?' : `${Math.round(report.freeKiB / 1024)} MiB`}`,
+    ...(report.compile ? [
+      `flags      ${report.compile.flagsFrom.kind === 'none' ? 'no build description here: bpfdev\'s flags only' : `${report.compile.flagsFrom.kind} (${report.compile.flagsFrom.path})`}`,
+      `sys incl   ${report.compile.systemIncludes.join(' ') || 'none found'}`,
+    ] : []),
     ...(report.problems.length ? ['problems:', ...report.problems.map((problem) => `  - ${problem}`)] : ['problems:  none']),
   ].join('\n');
 }

@@ -3,6 +3,7 @@
  * one clang per CPU and verified a few at a time, in one process that reuses one vmlinux.h and
  * one precompiled header for every file that shares a preamble.
  */
+import type { FlagsSource } from './project-flags';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -19,7 +20,7 @@ export interface VerifyInput {
   kind: 'source' | 'object';
 }
 
-export type VerifyResult = (VerifyReport & { timings: VerifyTimings }) | ObjectVerifyReport;
+export type VerifyResult = (VerifyReport & { flagsSource: FlagsSource; timings: VerifyTimings }) | ObjectVerifyReport;
 
 /** Directories never searched: VCS metadata, dependencies, and anything hidden. */
 const SKIPPED_DIRS = new Set(['node_modules']);

@@ -10,6 +10,7 @@ import { parseVerifierLog, VerifierReport } from '../../core/src/verifier/parse'
 import { objectLineInfo } from '../../core/src/btf/line-info';
 import { baseName, codeRangeOfLine } from '../../core/src/report/source-map';
 import { compileForTarget, CompileOptions, PchUsage } from './compile';
+import type { FlagsSource } from './project-flags';
 import { verifyOnTarget } from './loader';
 import type { LoaderOutputProgress } from './loader-output';
 import { Target } from './target';
@@ -45,7 +46,7 @@ export interface VerifyOptions extends CompileOptions {
   onLoaderOutput?: (progress: LoaderOutputProgress) => void;
 }
 
-export async function verifyFile(file: string, target: Target, options: VerifyOptions = {}, stages: VerifyStages = {}): Promise<VerifyReport & { timings: VerifyTimings }> {
+export async function verifyFile(file: string, target: Target, options: VerifyOptions = {}, stages: VerifyStages = {}): Promise<VerifyReport & { flagsSource: FlagsSource; timings: VerifyTimings }> {
   const started = performance.now();
   const absolute = path.resolve(file);
   const sourceText = options.sourceText ?? await fs.readFile(absolute, 'utf8').catch(() => '');
@@ -70,6 +71,7 @@ export async function verifyFile(file: string, target: Target, options: VerifyOp
   if (compiled.prewarm) setImmediate(compiled.prewarm);
   return {
     ...report,
+    flagsSource: compiled.flagsSource,
     timings: {
       compileMs: compiled.durationMs, verifyMs: reportStarted - verifyStarted, reportMs: finished - reportStarted, totalMs: finished - started,
       pch: compiled.pch.state, warmCompile: compiled.pch.warm ?? false,
