@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fixup.h"
 #include "maps.h"
 #include "modes.h"
 #include "output.h"
@@ -16,19 +17,6 @@
 #define RUN_LOG_SIZE (64 * 1024)
 #define LOG_LEVEL_STATS 4
 
-
-static bool section_has_prefix(const char *section, const char *const *prefixes)
-{
-	size_t len;
-
-	if (section[0] == '?')
-		section++;
-	len = strcspn(section, "/");
-	for (; *prefixes; prefixes++)
-		if (strlen(*prefixes) == len && strncmp(section, *prefixes, len) == 0)
-			return true;
-	return false;
-}
 
 /* Says in words why auto-attach failed: the errno alone rarely tells a user what to do. */
 static char *attach_failure_reason(const char *section, const char *target, int err)
@@ -147,13 +135,13 @@ static void report_load_failure(const struct load_options *opts, int count, int 
 }
 
 /* Loads every program of the object together; with `logs`, each program's statistics land
- * in its own buffer (logs[i] may be NULL). */
-static int load_whole_object(struct bpf_object *obj, char **logs)
+ * in its own buffer (logs[i] may be NULL). The fix-ups are reported on the first try only. */
+static int load_whole_object(struct bpf_object *obj, char **logs, bool report_fixups)
 {
 	struct bpf_program *prog;
-	int i = 0;
+	int i = 0, err;
 
-	object_apply_map_defaults(obj);
+	object_prepare(obj, PREPARE_RUN, report_fixups);
 	bpf_object__for_each_program(prog, obj) {
 		if (logs && logs[i]) {
 			bpf_program__set_log_buf(prog, logs[i], RUN_LOG_SIZE);
@@ -162,7 +150,10 @@ static int load_whole_object(struct bpf_object *obj, char **logs)
 		i++;
 	}
 	libbpf_capture_reset();
-	return bpf_object__load(obj);
+	err = bpf_object__load(obj);
+	/* Placeholder inner maps were only templates for creating the outer maps. */
+	object_prepare_release();
+	return err;
 }
 
 static void emit_loaded(const struct bpf_program *prog, const char *log)
@@ -272,7 +263,7 @@ int mode_run(const struct load_options *opts, bool trace)
 	for (i = 0; i < count; i++)
 		logs[i] = calloc(1, RUN_LOG_SIZE);
 
-	err = load_whole_object(obj, logs);
+	err = load_whole_object(obj, logs, true);
 	if (err == -EINVAL) {
 		/* Kernels before 5.2 refuse the statistics log level; statistics are a nicety,
 		 * so load once more without asking for them. */
@@ -287,7 +278,7 @@ int mode_run(const struct load_options *opts, bool trace)
 		for (i = 0; i < count; i++)
 			if (logs[i])
 				logs[i][0] = '\0';
-		err = load_whole_object(obj, NULL);
+		err = load_whole_object(obj, NULL, false);
 	}
 	if (err) {
 		char *libbpf_log = strdup(libbpf_capture_text());
