@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { StringDecoder } from 'node:string_decoder';
 import {
-  AttachFailedEvent, AttachedEvent, classifyLine, LineSplitter, LoaderErrorEvent, LoaderEvent, OtherEvent,
+  AttachFailedEvent, AttachedEvent, classifyLine, FixupEvent, LineSplitter, LoaderErrorEvent, LoaderEvent, OtherEvent,
   ProgramEvent, ReadyEvent,
 } from '../../core/src/loader/events';
 import type { MapsEvent } from '../../core/src/trace/map-dump';
@@ -15,6 +15,8 @@ import { Target, TargetError, TargetProcess } from './target';
 
 export interface VerifyOutcome {
   programs: ProgramEvent[];
+  /** What the loader set before load in place of the project's user space. */
+  fixups: FixupEvent[];
   error?: LoaderErrorEvent;
   /** The loader's stderr, for logs. */
   stderr: string;
@@ -27,6 +29,7 @@ export async function verifyOnTarget(target: Target, localObjectPath: string, lo
   const result = await target.exec(argv, { timeoutMs: 300_000, privileged: true })
     .finally(() => { if (objectPath !== localObjectPath) void target.discard?.(objectPath).catch(() => undefined); });
   const programs: ProgramEvent[] = [];
+  const fixups: FixupEvent[] = [];
   let error: LoaderErrorEvent | undefined;
   for (const line of result.stdout.toString('utf8').split('\n')) {
     if (!line) continue;
@@ -34,11 +37,12 @@ export async function verifyOnTarget(target: Target, localObjectPath: string, lo
     if (item.type !== 'event') continue;
     if (item.event.event === 'program') programs.push(item.event as ProgramEvent);
     else if (item.event.event === 'error') error = item.event as LoaderErrorEvent;
+    else if (item.event.event === 'fixup') fixups.push(item.event as FixupEvent);
   }
   if (!error && programs.length === 0 && result.code !== 0) {
     error = { event: 'error', code: 'loader-failed', reason: `the loader exited with ${result.code ?? result.signal}: ${result.stderr.trim()}` };
   }
-  return { programs, ...(error ? { error } : {}), stderr: result.stderr, exitCode: result.code };
+  return { programs, fixups, ...(error ? { error } : {}), stderr: result.stderr, exitCode: result.code };
 }
 
 export interface RunSessionEvents {
@@ -56,6 +60,8 @@ export class RunSession extends EventEmitter<RunSessionEvents> {
   readonly attached: AttachedEvent[] = [];
   readonly attachFailures: AttachFailedEvent[] = [];
   readonly loadFailures: (ProgramEvent | LoaderErrorEvent)[] = [];
+  /** What the loader set before load in place of the project's user space (a perf event array's size, ...). */
+  readonly fixups: FixupEvent[] = [];
   /** Why trace lines cannot be streamed (trace_pipe busy or absent); programs run regardless. */
   traceUnavailable?: string;
   readonly ready: Promise<ReadyEvent>;
@@ -83,6 +89,7 @@ export class RunSession extends EventEmitter<RunSessionEvents> {
         case 'attached': this.attached.push(event as AttachedEvent); break;
         case 'attach-failed': this.attachFailures.push(event as AttachFailedEvent); break;
         case 'program': if ((event as ProgramEvent).verdict !== 'ok') this.loadFailures.push(event as ProgramEvent); break;
+        case 'fixup': this.fixups.push(event as FixupEvent); break;
         case 'error': this.loadFailures.push(event as LoaderErrorEvent); break;
         case 'ready': resolveReady(event as ReadyEvent); break;
         case 'trace-busy': case 'trace-unavailable': this.traceUnavailable = String((event as { reason?: unknown }).reason ?? event.event); break;

@@ -40,6 +40,7 @@ export async function verifyFile(file: string, target: Target, options: CompileO
     compiled: compiled.ok,
     clangDiagnostics: compiled.diagnostics,
     programs,
+    fixups: outcome?.fixups ?? [],
     parsedLogs,
     attachSuggestions,
     ...(outcome?.error ? { loaderError: outcome.error } : {}),

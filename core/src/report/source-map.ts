@@ -14,6 +14,22 @@ export function lineOfSection(sourceText: string, section: string): number | und
 }
 
 /**
+ * 1-based line where a map named `name` is defined: the line naming it together with its
+ * `SEC(".maps")` (BTF-defined maps, `} name SEC(".maps");`) or `SEC("maps")` (legacy
+ * `struct bpf_map_def`), or undefined when the definition is elsewhere (a header).
+ */
+export function lineOfMapDefinition(sourceText: string, name: string): number | undefined {
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const named = new RegExp(`(^|[^A-Za-z0-9_])${escaped}([^A-Za-z0-9_]|$)`);
+  const lines = sourceText.split('\n');
+  for (let index = 0; index < lines.length; index++) {
+    const line = lines[index];
+    if (/(SEC|__section)\(\s*"\.?maps"\s*\)/.test(line) && named.test(line)) return index + 1;
+  }
+  return undefined;
+}
+
+/**
  * The 1-based line whose text matches a verifier `; source` annotation. Kernels before 5.x's
  * `@ file:line` suffix only give the text; it is unique enough in practice, and we prefer the
  * first occurrence after `afterLine` (the program's own function) when it repeats.
