@@ -128,6 +128,29 @@ static void add_placeholder_inner_map(struct fixup_ctx *ctx, struct bpf_map *map
 			name, map_type_name(bpf_map__type(map))));
 }
 
+/* libbpf's setters cannot touch a declared inner map (it belongs to no object), so one that
+ * leaves max_entries to user space is replaced by a sized copy created here. */
+static void replace_unsized_inner_map(struct fixup_ctx *ctx, struct bpf_map *map, struct bpf_map *inner, const char *name)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = bpf_map__map_flags(inner));
+	int fd;
+
+	if (placeholder_count >= MAX_PLACEHOLDERS)
+		return;
+	fd = bpf_map_create(bpf_map__type(inner), "bpfdev_inner", bpf_map__key_size(inner),
+			    bpf_map__value_size(inner), DEFAULT_MAX_ENTRIES, &opts);
+	if (fd < 0)
+		return;
+	if (bpf_map__set_inner_map_fd(map, fd) < 0) {
+		close(fd);
+		return;
+	}
+	placeholder_fds[placeholder_count++] = fd;
+	note(ctx, "inner-map", name, NULL, 0, DEFAULT_MAX_ENTRIES,
+	     str_format("map '%s' (%s): its inner map declares no max_entries: verified with an inner %s of %d entries, a size user space would set",
+			name, map_type_name(bpf_map__type(map)), map_type_name(bpf_map__type(inner)), DEFAULT_MAX_ENTRIES));
+}
+
 static void fix_map(struct fixup_ctx *ctx, struct bpf_map *map, const char *name)
 {
 	int type = (int)bpf_map__type(map);
@@ -184,14 +207,10 @@ static void fix_map(struct fixup_ctx *ctx, struct bpf_map *map, const char *name
 	case BPF_MAP_TYPE_HASH_OF_MAPS: {
 		struct bpf_map *inner = bpf_map__inner_map(map);
 
-		if (inner) {
-			char *inner_name = str_format("%s.inner", name);
-
-			fix_map(ctx, inner, inner_name ? inner_name : name);
-			free(inner_name);
-		} else {
+		if (!inner)
 			add_placeholder_inner_map(ctx, map, name);
-		}
+		else if (bpf_map__max_entries(inner) == 0)
+			replace_unsized_inner_map(ctx, map, inner, name);
 		break;
 	}
 	default:

@@ -168,8 +168,7 @@ function programReport(program: ProgramEvent, parsed: VerifierReport, inputs: Ve
 /** At the map's definition (or the program's SEC line) when the source has it, else at the top of the file. */
 function fixupDiagnostic(fixup: FixupEvent, inputs: VerifyInputs): ReportDiagnostic {
   const section = fixup.program ? inputs.programs.find((program) => program.name === fixup.program)?.section : undefined;
-  // An inner map is reported by the loader as "outer.inner": it is defined inside the outer one.
-  const line = (fixup.map ? lineOfMapDefinition(inputs.sourceText, fixup.map.replace(/\.inner$/, '')) : undefined)
+  const line = (fixup.map ? lineOfMapDefinition(inputs.sourceText, fixup.map) : undefined)
     ?? (section !== undefined ? lineOfSection(inputs.sourceText, section) : undefined) ?? 1;
   return {
     file: inputs.file, line, ...codeRangeOfLine(inputs.sourceText, line), severity: 'info', source: 'loader', kind: `fixup-${fixup.kind}`,
