@@ -20,6 +20,9 @@
 /* The kernel rejects log buffers of UINT_MAX >> 2 bytes or more with EINVAL. */
 #define LOG_SIZE_MAX (UINT_MAX >> 2)
 
+/* Statistics of one accepted program are a few lines. */
+#define ALL_AT_ONCE_LOG_SIZE (16 * 1024)
+
 #define LOG_LEVEL_BASIC 1
 #define LOG_LEVEL_STATS 4
 
@@ -539,6 +542,23 @@ static void check_attach_facility(struct program_report *r)
 	}
 }
 
+/* Fills what a report says about the program itself (not about its load). */
+static void describe_program(struct program_report *r, const struct bpf_program *prog)
+{
+	enum bpf_attach_type attach_type = bpf_program__expected_attach_type(prog);
+	const char *type = libbpf_bpf_prog_type_str(bpf_program__type(prog));
+
+	r->name = xstrdup(bpf_program__name(prog));
+	r->section = xstrdup(bpf_program__section_name(prog));
+	r->prog_type = type ? type : "unknown";
+	r->attach_type = attach_type ? libbpf_bpf_attach_type_str(attach_type) : NULL;
+	r->attach_to = section_attach_target(r->section);
+	r->insn_count = bpf_program__insn_cnt(prog);
+	r->type = bpf_program__type(prog);
+	r->expected_attach = attach_type;
+	r->prog_flags = bpf_program__flags(prog);
+}
+
 struct attempt {
 	int err;
 	char *log;
@@ -594,20 +614,8 @@ static void load_attempt(const struct load_options *opts, int index, unsigned in
 		}
 		bpf_object__for_each_program(prog, obj)
 			bpf_program__set_autoload(prog, prog == target);
-		if (!r->name) {
-			enum bpf_attach_type attach_type = bpf_program__expected_attach_type(target);
-			const char *type = libbpf_bpf_prog_type_str(bpf_program__type(target));
-
-			r->name = xstrdup(bpf_program__name(target));
-			r->section = xstrdup(bpf_program__section_name(target));
-			r->prog_type = type ? type : "unknown";
-			r->attach_type = attach_type ? libbpf_bpf_attach_type_str(attach_type) : NULL;
-			r->attach_to = section_attach_target(r->section);
-			r->insn_count = bpf_program__insn_cnt(target);
-			r->type = bpf_program__type(target);
-			r->expected_attach = attach_type;
-			r->prog_flags = bpf_program__flags(target);
-		}
+		if (!r->name)
+			describe_program(r, target);
 		buf = malloc(size);
 		if (!buf) {
 			bpf_object__close(obj);
@@ -693,6 +701,69 @@ void verify_program(const struct load_options *opts, int index, struct program_r
 	} else {
 		classify_failure(r);
 	}
+}
+
+bool verify_all_at_once(const struct load_options *opts, int count, struct program_report *reports)
+{
+	struct bpf_object *obj;
+	struct object_error error;
+	struct bpf_program *prog;
+	char **logs;
+	long long start, took;
+	int i = 0, err;
+
+	if (opts->log_level || count <= 1)
+		return false;
+	logs = calloc((size_t)count, sizeof(*logs));
+	obj = logs ? object_open(opts, &error) : NULL;
+	if (!obj) {
+		if (logs)
+			object_error_free(&error);
+		free(logs);
+		return false;
+	}
+	object_prepare(obj, PREPARE_VERIFY, false);
+	bpf_object__for_each_program(prog, obj) {
+		if (i >= count || !(logs[i] = calloc(1, ALL_AT_ONCE_LOG_SIZE)))
+			break;
+		/* '?' sections are verified too, as they are one by one. */
+		bpf_program__set_autoload(prog, true);
+		bpf_program__set_log_buf(prog, logs[i], ALL_AT_ONCE_LOG_SIZE);
+		bpf_program__set_log_level(prog, LOG_LEVEL_STATS);
+		i++;
+	}
+	err = i == count ? 0 : -ENOMEM;
+	libbpf_capture_reset();
+	start = monotonic_us();
+	if (!err)
+		err = bpf_object__load(obj);
+	took = monotonic_us() - start;
+	if (!err) {
+		i = 0;
+		bpf_object__for_each_program(prog, obj) {
+			struct program_report *r = &reports[i];
+
+			memset(r, 0, sizeof(*r));
+			describe_program(r, prog);
+			r->log = logs[i];
+			logs[i] = NULL;
+			r->log_level = LOG_LEVEL_STATS;
+			r->libbpf_log = xstrdup(libbpf_capture_text());
+			/* One load for all: each program is charged its share. */
+			r->load_time_us = took / count;
+			r->insns_processed = log_insns_processed(r->log);
+			r->stack_depth = log_stack_depth(r->log);
+			r->verdict = "ok";
+			check_attach_facility(r);
+			i++;
+		}
+	}
+	bpf_object__close(obj);
+	object_prepare_release();
+	for (i = 0; i < count; i++)
+		free(logs[i]);
+	free(logs);
+	return err == 0;
 }
 
 bool report_is_permission_failure(const struct program_report *r, struct object_error *error)

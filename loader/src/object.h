@@ -61,6 +61,11 @@ bool section_has_prefix(const char *section, const char *const *prefixes);
 /* The part of a SEC() name that names what the program attaches to, or NULL. Caller frees. */
 char *section_attach_target(const char *section);
 
+/* The quick path for objects whose programs all load: one load of the whole object, and
+ * `count` reports filled in. False (reports untouched) when anything fails: then each program
+ * is loaded on its own, so a failure is told apart from the others. */
+bool verify_all_at_once(const struct load_options *opts, int count, struct program_report *reports);
+
 /* Loads program `index` of the object on its own and reports how it went. */
 void verify_program(const struct load_options *opts, int index, struct program_report *report);
 void program_report_emit(const struct program_report *report);

@@ -53,6 +53,8 @@ int mode_verify(const struct load_options *opts)
 	struct object_error error;
 	struct bpf_object *obj;
 	bool reported_no_btf = false;
+	struct program_report *reports;
+	bool all_at_once;
 	int count, ok = 0, unsupported = 0, i;
 	struct event ev;
 
@@ -75,16 +77,23 @@ int mode_verify(const struct load_options *opts)
 		return 1;
 	}
 
-	/* Each program gets an object of its own, so one rejection cannot hide the verdict on
-	 * the others. */
+	/* When every program loads, one load says so; otherwise each program gets an object of
+	 * its own, so one rejection cannot hide the verdict on the others. Parsing the kernel's
+	 * BTF dominates a load with CO-RE, so this saves that per program. */
+	reports = calloc((size_t)count, sizeof(*reports));
+	all_at_once = reports && verify_all_at_once(opts, count, reports);
 	for (i = 0; i < count; i++) {
 		struct program_report report;
 
-		verify_program(opts, i, &report);
+		if (all_at_once)
+			report = reports[i];
+		else
+			verify_program(opts, i, &report);
 		if (report_is_permission_failure(&report, &error)) {
 			object_error_emit(&error);
 			object_error_free(&error);
 			program_report_free(&report);
+			free(reports);
 			return 1;
 		}
 		if (report.code && strcmp(report.code, "no-btf") == 0 && !reported_no_btf) {
@@ -97,9 +106,12 @@ int mode_verify(const struct load_options *opts)
 		else if (strcmp(report.verdict, "unsupported") == 0)
 			unsupported++;
 		program_report_free(&report);
-		if (out_broken())
+		if (out_broken()) {
+			free(reports);
 			return 1;
+		}
 	}
+	free(reports);
 
 	event_begin(&ev, "done");
 	event_int(&ev, "programs", count);
