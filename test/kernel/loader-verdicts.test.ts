@@ -220,6 +220,19 @@ void describe('loader verdicts and fix-ups', { skip, timeout: 240_000 }, () => {
     assert.equal(program(events, 'bpfdev_unopen_a').progType, 'tracepoint');
   });
 
+  void test('the report: an object libbpf cannot open names the extern where the source uses it, and each program', async () => {
+    const file = path.join(fixtures, 'unopenable_extern.bpf.c');
+    const text = fs.readFileSync(file, 'utf8');
+    const report = await verifyFile(file, target, { precompiledHeader: 'off', extraFlags: ['-Wno-implicit-function-declaration'] });
+    assert.deepEqual(report.programs.map((p) => [p.name, p.verdict]), [['bpfdev_unopen_a', 'not-loaded'], ['bpfdev_unopen_b', 'not-loaded']]);
+    const errors = report.diagnostics.filter((d) => d.severity === 'error').map((d) => d.line);
+    assert.deepEqual(errors, [
+      lineContaining(text, 'return bpfdev_not_declared(1);'),
+      lineContaining(text, 'SEC("tracepoint/syscalls/sys_enter_openat")'),
+      lineContaining(text, 'SEC("tracepoint/syscalls/sys_enter_close")'),
+    ]);
+  });
+
   void test('the report: each fix-up is an info at its map\'s definition, and bpfdev verify prints it', async () => {
     const file = path.join(fixtures, 'fixup_perf_array.bpf.c');
     const report = await verifyFile(file, target, { precompiledHeader: 'off' });

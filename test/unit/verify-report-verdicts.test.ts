@@ -86,6 +86,14 @@ test('an object libbpf cannot open is reported at each program, not again at lin
   assert.deepEqual(report.diagnostics.map((d) => [d.severity, d.line]), [['error', lineOf('SEC("fentry/do_unlinkat")')], ['error', lineOf('SEC("xdp_custom")')]]);
   for (const diagnostic of report.diagnostics) assert.ok(diagnostic.message.includes(reason));
 
+  // An extern the source uses is also shown where it is used.
+  const used = `${source}\nint helper(void) { return x + 1; } // x again`;
+  const located = buildVerifyReport({
+    file: '/w/p.bpf.c', sourceText: used, compiled: true, clangDiagnostics: [], programs,
+    loaderError: { event: 'error', code: 'extern', errno: 2, reason },
+  });
+  assert.deepEqual(located.diagnostics.map((d) => d.line), [used.split('\n').length, lineOf('SEC("fentry/do_unlinkat")'), lineOf('SEC("xdp_custom")')]);
+
   const alone = buildVerifyReport({
     file: '/w/p.bpf.c', sourceText: source, compiled: true, clangDiagnostics: [], programs: [],
     loaderError: { event: 'error', code: 'bad-object', errno: 8, reason: 'not an ELF object' },

@@ -7,7 +7,7 @@ import type { SourceDiagnostic } from '../clang/diagnostics';
 import type { FixupEvent, LoaderErrorEvent, ProgramEvent, ProgramVerdict } from '../loader/events';
 import { parseVerifierLog, VerifierReport } from '../verifier/parse';
 import { explainVerifierError, QuickFix } from '../verifier/explain';
-import { baseName, codeRangeOfLine, lineOfMapDefinition, lineOfSection, lineOfSourceText } from './source-map';
+import { baseName, codeRangeOfLine, lineOfIdentifier, lineOfMapDefinition, lineOfSection, lineOfSourceText } from './source-map';
 
 export type ReportSeverity = 'error' | 'warning' | 'info' | 'hint';
 
@@ -88,8 +88,15 @@ export function buildVerifyReport(inputs: VerifyInputs): VerifyReport {
     ...(diagnostic.notes.length ? { related: diagnostic.notes.filter((note) => note.file === diagnostic.file).map((note) => ({ line: note.line, message: note.message })) } : {}),
   }));
 
-  // When the programs carry the object's error as their reason, each says it at its SEC line already.
-  if (inputs.loaderError && !inputs.programs.some((program) => program.reason === inputs.loaderError!.reason)) {
+  // An extern libbpf cannot resolve is shown where the source first uses it; any other object
+  // error at line 1, unless the programs carry it already, each at its SEC line.
+  const externName = inputs.loaderError?.code === 'extern' ? /extern '([A-Za-z_]\w*)'/.exec(inputs.loaderError.reason)?.[1] : undefined;
+  const externLine = externName ? lineOfIdentifier(inputs.sourceText, externName) : undefined;
+  if (inputs.loaderError && externLine) {
+    diagnostics.push({
+      file: inputs.file, line: externLine, ...codeRangeOfLine(inputs.sourceText, externLine), severity: 'error', source: 'loader', kind: inputs.loaderError.code, message: inputs.loaderError.reason,
+    });
+  } else if (inputs.loaderError && !inputs.programs.some((program) => program.reason === inputs.loaderError!.reason)) {
     diagnostics.push({
       file: inputs.file, line: 1, column: 1, severity: 'error', source: 'loader', kind: inputs.loaderError.code, message: inputs.loaderError.reason,
     });
