@@ -104,11 +104,14 @@ static const char *prog_type_name(const struct bpf_program *prog)
 }
 
 /* The object failed as a whole: load every program alone, as `verify` does, so the caller
- * learns which ones the verifier refused and why. */
-static void report_load_failure(const struct load_options *opts, int count, int err, const char *libbpf_log)
+ * learns which ones the verifier refused and why. Marks in `unsupported` the programs this
+ * kernel cannot load at all, and returns true when those are the only failures and something
+ * else loads: the run can then go on without them. */
+static bool report_load_failure(const struct load_options *opts, int count, int err, const char *libbpf_log,
+				bool *unsupported)
 {
 	struct object_error error;
-	int i, failed = 0;
+	int i, failed = 0, skipped = 0;
 
 	for (i = 0; i < count; i++) {
 		struct program_report report;
@@ -118,13 +121,18 @@ static void report_load_failure(const struct load_options *opts, int count, int 
 			object_error_emit(&error);
 			object_error_free(&error);
 			program_report_free(&report);
-			return;
+			return false;
 		}
 		program_report_emit(&report);
-		if (strcmp(report.verdict, "ok") != 0)
+		if (strcmp(report.verdict, "unsupported") == 0) {
+			unsupported[i] = true;
+			skipped++;
+		} else if (strcmp(report.verdict, "ok") != 0)
 			failed++;
 		program_report_free(&report);
 	}
+	if (failed == 0 && skipped > 0)
+		return skipped < count;
 	if (failed == 0) {
 		char *reason = str_format("every program loads on its own, but the object failed to load as a whole (%s); see libbpfLog",
 				      errno_text(err));
@@ -132,6 +140,7 @@ static void report_load_failure(const struct load_options *opts, int count, int 
 		emit_error("other", err, reason, libbpf_log);
 		free(reason);
 	}
+	return false;
 }
 
 /* Loads every program of the object together; with `logs`, each program's statistics land
@@ -226,6 +235,7 @@ int mode_run(const struct load_options *opts, bool trace)
 	struct bpf_object *obj;
 	struct session session;
 	char **logs = NULL;
+	bool *unsupported = NULL;
 	int count, i, err, attached = 0, failed = 0, detached = 0;
 	const char *cause;
 	struct event ev;
@@ -282,16 +292,47 @@ int mode_run(const struct load_options *opts, bool trace)
 	}
 	if (err) {
 		char *libbpf_log = strdup(libbpf_capture_text());
+		bool retry;
 
 		bpf_object__close(obj);
-		report_load_failure(opts, count, err < 0 ? -err : err, libbpf_log ? libbpf_log : "");
+		obj = NULL;
+		unsupported = calloc((size_t)count, sizeof(*unsupported));
+		retry = unsupported && report_load_failure(opts, count, err < 0 ? -err : err,
+							     libbpf_log ? libbpf_log : "", unsupported);
 		free(libbpf_log);
-		for (i = 0; i < count; i++)
-			free(logs[i]);
-		free(logs);
-		free(links);
-		session_close(&session);
-		return 1;
+		/* The rest runs without what this kernel cannot load (reported above). */
+		if (retry && (obj = object_open(opts, &error)) == NULL) {
+			object_error_emit(&error);
+			object_error_free(&error);
+		}
+		if (obj) {
+			i = 0;
+			bpf_object__for_each_program(prog, obj)
+				if (unsupported[i++])
+					bpf_program__set_autoload(prog, false);
+			for (i = 0; i < count; i++)
+				if (logs[i])
+					logs[i][0] = '\0';
+			err = load_whole_object(obj, logs, false);
+			if (err) {
+				char *reason = str_format("the object fails to load (%s) even without the programs this kernel cannot load; see libbpfLog",
+							  errno_text(err < 0 ? -err : err));
+
+				emit_error("other", err < 0 ? -err : err, reason, libbpf_capture_text());
+				free(reason);
+				bpf_object__close(obj);
+				obj = NULL;
+			}
+		}
+		if (!obj) {
+			for (i = 0; i < count; i++)
+				free(logs[i]);
+			free(logs);
+			free(links);
+			free(unsupported);
+			session_close(&session);
+			return 1;
+		}
 	}
 
 	i = 0;
@@ -302,13 +343,16 @@ int mode_run(const struct load_options *opts, bool trace)
 			event_begin(&ev, "skipped");
 			event_str(&ev, "name", bpf_program__name(prog));
 			event_str(&ev, "section", bpf_program__section_name(prog));
-			event_str(&ev, "reason", "not loaded because its SEC() name starts with '?' (autoload off)");
+			event_str(&ev, "reason", unsupported && unsupported[i]
+				  ? "not loaded because this kernel cannot load it (its program event says why); the others run"
+				  : "not loaded because its SEC() name starts with '?' (autoload off)");
 			event_emit(&ev);
 		}
 		free(logs[i]);
 		logs[i++] = NULL;
 	}
 	free(logs);
+	free(unsupported);
 
 	/* trace_pipe is opened before attaching so no line printed by a fresh program is lost. */
 	if (trace)

@@ -163,6 +163,25 @@ void describe('loader verdicts and fix-ups', { skip, timeout: 240_000 }, () => {
     assert.equal(sized?.to, possibleCpus());
   });
 
+  void test('run: programs this kernel cannot load are left out, and the others run', async () => {
+    const object = objects.get('run_with_unsupported')!;
+    const fentry = expectedVerdict[bpftoolLoad(objects.get('unsupported_fentry')!)];
+    const child = spawn(loader, ['run', object], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString('utf8'); });
+    await waitForLine(child, /"event":"ready"/);
+    child.stdin.end();
+    assert.equal(await exitOf(child), 0, stdout);
+    const events = stdout.split('\n').filter(Boolean).map((line) => (classifyLine(line) as { event: Event }).event);
+    const attached = events.filter((event) => event.event === 'attached').map((event) => event.name);
+    assert.ok(attached.includes('bpfdev_mixed_tp'), stdout);
+    if (fentry === 'unsupported') {
+      assert.equal(events.find((event) => event.event === 'program' && event.name === 'bpfdev_mixed_fentry')?.verdict, 'unsupported');
+      assert.ok(events.some((event) => event.event === 'skipped' && event.name === 'bpfdev_mixed_fentry'), stdout);
+      assert.deepEqual(attached, ['bpfdev_mixed_tp']);
+    }
+  });
+
   void test('verify: fentry and fexit get the verdict the kernel gives (unsupported when it refuses them before verifying)', () => {
     const expected = expectedVerdict[bpftoolLoad(objects.get('unsupported_fentry')!)];
     const { code, events } = verify('unsupported_fentry');
