@@ -28,7 +28,8 @@ async function runOn(target: Target, file: string, options: { durationSeconds?: 
     switch (event.event) {
       case 'attached': process.stderr.write(`bpfdev: attached ${event.name} (${event.section}), prog id ${event.progId}\n`); break;
       case 'attach-failed': process.stderr.write(`bpfdev: cannot attach ${event.name} (${event.section}): ${event.reason}\n`); break;
-      case 'program': if (event.verdict !== 'ok') process.stderr.write(`bpfdev: ${event.name} was not loaded (${event.verdict}): ${lastLines(String(event.log || event.libbpfLog || ''))}\n`); break;
+      case 'program': if (event.verdict !== 'ok') process.stderr.write(`bpfdev: ${event.name} was not loaded (${event.verdict}): ${event.verdict === 'rejected' ? lastLines(String(event.log || event.libbpfLog || '')) : String(event.reason ?? lastLines(String(event.libbpfLog ?? '')))}\n`); break;
+      case 'fixup': process.stderr.write(`bpfdev: set before load: ${String(event.message)}\n`); break;
       case 'error': process.stderr.write(`bpfdev: ${event.reason}\n`); break;
       case 'trace-busy': process.stderr.write(`bpfdev: ${event.reason}\n`); break;
       case 'detached': detachedCount = Number(event.count); break;

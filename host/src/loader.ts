@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { StringDecoder } from 'node:string_decoder';
 import {
-  AttachFailedEvent, AttachedEvent, classifyLine, LineSplitter, LoaderErrorEvent, LoaderEvent, OtherEvent,
+  AttachFailedEvent, AttachedEvent, classifyLine, FixupEvent, LineSplitter, LoaderErrorEvent, LoaderEvent, OtherEvent,
   ProgramEvent, ReadyEvent,
 } from '../../core/src/loader/events';
 import type { MapsEvent } from '../../core/src/trace/map-dump';
@@ -22,6 +22,8 @@ export interface VerifyOutcome {
    * loader-output.ts), aligned with `programs`; for those, the program's `log` is only its tail.
    */
   parsedLogs: (VerifierReport | undefined)[];
+  /** What the loader set before load in place of the project's user space. */
+  fixups: FixupEvent[];
   error?: LoaderErrorEvent;
   /** The loader's stderr, for logs. */
   stderr: string;
@@ -36,6 +38,7 @@ export async function verifyOnTarget(target: Target, localObjectPath: string, lo
     .finally(() => { if (objectPath !== localObjectPath) void target.discard?.(objectPath).catch(() => undefined); });
   const programs: ProgramEvent[] = [];
   const parsedLogs: (VerifierReport | undefined)[] = [];
+  const fixups: FixupEvent[] = [];
   let error: LoaderErrorEvent | undefined;
   const parsed = await parseLoaderOutput(result.stdout, output);
   for (const [index, item] of parsed.items.entries()) {
@@ -45,11 +48,12 @@ export async function verifyOnTarget(target: Target, localObjectPath: string, lo
       parsedLogs.push(parsed.parsedLogs.get(index));
     }
     else if (item.event.event === 'error') error = item.event as LoaderErrorEvent;
+    else if (item.event.event === 'fixup') fixups.push(item.event as FixupEvent);
   }
   if (!error && programs.length === 0 && result.code !== 0) {
     error = { event: 'error', code: 'loader-failed', reason: `the loader exited with ${result.code ?? result.signal}: ${result.stderr.trim()}` };
   }
-  return { programs, parsedLogs, ...(error ? { error } : {}), stderr: result.stderr, exitCode: result.code };
+  return { programs, parsedLogs, fixups, ...(error ? { error } : {}), stderr: result.stderr, exitCode: result.code };
 }
 
 export interface RunSessionEvents {
@@ -67,6 +71,8 @@ export class RunSession extends EventEmitter<RunSessionEvents> {
   readonly attached: AttachedEvent[] = [];
   readonly attachFailures: AttachFailedEvent[] = [];
   readonly loadFailures: (ProgramEvent | LoaderErrorEvent)[] = [];
+  /** What the loader set before load in place of the project's user space (a perf event array's size, ...). */
+  readonly fixups: FixupEvent[] = [];
   /** Why trace lines cannot be streamed (trace_pipe busy or absent); programs run regardless. */
   traceUnavailable?: string;
   readonly ready: Promise<ReadyEvent>;
@@ -94,6 +100,7 @@ export class RunSession extends EventEmitter<RunSessionEvents> {
         case 'attached': this.attached.push(event as AttachedEvent); break;
         case 'attach-failed': this.attachFailures.push(event as AttachFailedEvent); break;
         case 'program': if ((event as ProgramEvent).verdict !== 'ok') this.loadFailures.push(event as ProgramEvent); break;
+        case 'fixup': this.fixups.push(event as FixupEvent); break;
         case 'error': this.loadFailures.push(event as LoaderErrorEvent); break;
         case 'ready': resolveReady(event as ReadyEvent); break;
         case 'trace-busy': case 'trace-unavailable': this.traceUnavailable = String((event as { reason?: unknown }).reason ?? event.event); break;

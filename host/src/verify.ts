@@ -62,6 +62,7 @@ export async function verifyFile(file: string, target: Target, options: VerifyOp
     compiled: compiled.ok,
     clangDiagnostics: compiled.diagnostics,
     programs,
+    fixups: outcome?.fixups ?? [],
     parsedLogs,
     attachSuggestions,
     ...(outcome?.error ? { loaderError: outcome.error } : {}),
@@ -123,6 +124,7 @@ export async function verifyObject(objectFile: string, target: Target, stages: V
     programs,
     parsedLogs,
     attachSuggestions,
+    fixups: outcome.fixups,
     ...(outcome.error ? { loaderError: outcome.error } : {}),
   });
 

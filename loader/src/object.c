@@ -1,6 +1,7 @@
 #include "object.h"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -11,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fixup.h"
 #include "output.h"
 #include "util.h"
 
@@ -18,13 +20,12 @@
 /* The kernel rejects log buffers of UINT_MAX >> 2 bytes or more with EINVAL. */
 #define LOG_SIZE_MAX (UINT_MAX >> 2)
 
+/* Statistics of one accepted program are a few lines. */
+#define ALL_AT_ONCE_LOG_SIZE (16 * 1024)
+
 #define LOG_LEVEL_BASIC 1
 #define LOG_LEVEL_STATS 4
 
-#define DEFAULT_MAX_ENTRIES 1024
-#define DEFAULT_RINGBUF_BYTES (256 * 1024)
-/* Not in every uapi header this may be built against. */
-#define MAP_TYPE_CGRP_STORAGE 32
 
 static char *xstrdup(const char *s)
 {
@@ -155,45 +156,26 @@ struct bpf_object *object_open(const struct load_options *opts, struct object_er
 	if (obj)
 		return obj;
 	err = errno;
-	detail = libbpf_last_line(libbpf_capture_text());
-	if (err == ENOMEM)
+	if (err == ENOMEM) {
 		set_error(error, "other", err, str_format("out of memory while opening %s", opts->path));
-	else
+		return NULL;
+	}
+	/* libbpf's own words say what is wrong; its errno (often ENOENT) alone misleads. */
+	if ((detail = libbpf_line_with(libbpf_capture_text(), "failed to find BTF for extern"))) {
+		set_error(error, "extern", err,
+			  str_format("libbpf cannot open the object: it uses an extern symbol without a BTF description, so libbpf cannot tell whether it is a kernel symbol (__ksym), a kernel config value (__kconfig) or a function that was called without being declared (an implicit declaration becomes such an extern) [%s]",
+				     detail));
+	} else if ((detail = libbpf_line_with(libbpf_capture_text(), "is static and not supported"))) {
 		set_error(error, "bad-object", err,
-			  str_format("%s is not a BPF object libbpf can open (%s)%s%s; recompile it with clang -target bpf -g -O2 -c",
-				 opts->path, errno_text(err), detail ? ": " : "", detail ? detail : ""));
+			  str_format("libbpf cannot open the object: a function in a SEC() section is static; BPF programs must be global functions [%s]", detail));
+	} else {
+		detail = libbpf_last_line(libbpf_capture_text());
+		set_error(error, "bad-object", err,
+			  str_format("libbpf cannot open %s (%s)%s%s", opts->path, errno_text(err),
+				     detail ? ": " : "", detail ? detail : ""));
+	}
 	free(detail);
 	return NULL;
-}
-
-void object_apply_map_defaults(struct bpf_object *obj)
-{
-	struct bpf_map *map;
-
-	bpf_object__for_each_map(map, obj) {
-		enum bpf_map_type type = bpf_map__type(map);
-
-		if (bpf_map__max_entries(map) != 0)
-			continue;
-		switch ((int)type) {
-		case BPF_MAP_TYPE_RINGBUF:
-		case BPF_MAP_TYPE_USER_RINGBUF:
-			bpf_map__set_max_entries(map, DEFAULT_RINGBUF_BYTES);
-			break;
-		/* libbpf sizes perf event arrays to the CPU count; local storage must stay 0. */
-		case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
-		case BPF_MAP_TYPE_CGROUP_STORAGE:
-		case BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE:
-		case BPF_MAP_TYPE_SK_STORAGE:
-		case BPF_MAP_TYPE_INODE_STORAGE:
-		case BPF_MAP_TYPE_TASK_STORAGE:
-		case BPF_MAP_TYPE_STRUCT_OPS:
-		case MAP_TYPE_CGRP_STORAGE:
-			break;
-		default:
-			bpf_map__set_max_entries(map, DEFAULT_MAX_ENTRIES);
-		}
-	}
 }
 
 int object_program_count(struct bpf_object *obj)
@@ -204,6 +186,19 @@ int object_program_count(struct bpf_object *obj)
 	bpf_object__for_each_program(prog, obj)
 		count++;
 	return count;
+}
+
+bool section_has_prefix(const char *section, const char *const *prefixes)
+{
+	size_t len;
+
+	if (section[0] == '?')
+		section++;
+	len = strcspn(section, "/");
+	for (; *prefixes; prefixes++)
+		if (strlen(*prefixes) == len && strncmp(section, *prefixes, len) == 0)
+			return true;
+	return false;
 }
 
 char *section_attach_target(const char *section)
@@ -304,36 +299,169 @@ static struct bpf_program *program_at(struct bpf_object *obj, int index)
 	return NULL;
 }
 
+static const char *const kprobe_sections[] = { "kprobe", "kretprobe", "ksyscall", "kretsyscall",
+					       "kprobe.multi", "kretprobe.multi", NULL };
+static const char *const uprobe_sections[] = { "uprobe", "uretprobe", "uprobe.s", "uretprobe.s",
+					       "uprobe.multi", "uretprobe.multi", "usdt", NULL };
+
+/* The vmlinux BTF id a do-nothing stand-in for the program attaches to: the program's own
+ * target, named as the kernel names it for each BTF-attached kind. -1 when there is none. */
+static int stand_in_attach_btf_id(const struct program_report *r)
+{
+	const char *prefix = "";
+	static struct btf *vmlinux;
+	int kind = BTF_KIND_FUNC, id;
+	char *name;
+
+	if (!r->attach_to || strchr(r->attach_to, ':'))
+		return -1;
+	switch (r->expected_attach) {
+	case BPF_TRACE_FENTRY:
+	case BPF_TRACE_FEXIT:
+	case BPF_MODIFY_RETURN:
+		break;
+	case BPF_LSM_MAC:
+		prefix = "bpf_lsm_";
+		break;
+	case BPF_TRACE_RAW_TP:
+		prefix = "btf_trace_";
+		kind = BTF_KIND_TYPEDEF;
+		break;
+	case BPF_TRACE_ITER:
+		prefix = "bpf_iter_";
+		break;
+	default:
+		return -1;
+	}
+	/* Parsed once per process: every program of an fentry-heavy object asks. */
+	if (!vmlinux)
+		vmlinux = btf__load_vmlinux_btf();
+	name = str_format("%s%s", prefix, r->attach_to);
+	id = vmlinux && name ? btf__find_by_name_kind(vmlinux, name, kind) : -1;
+	free(name);
+	return id;
+}
+
+/* Loads a do-nothing program of the same type, attach type, target and flags. Returns 0 when
+ * the kernel takes it, the errno when it refuses it before verifying, -1 when that cannot be
+ * told (no stand-in possible, or the verifier itself objected to the stand-in). */
+static int stand_in_load_errno(const struct program_report *r)
+{
+	struct bpf_insn return_zero[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	char log[256] = "";
+	int fd, err, btf_id = 0;
+
+	switch (r->type) {
+	case BPF_PROG_TYPE_UNSPEC:
+	case BPF_PROG_TYPE_EXT:
+	case BPF_PROG_TYPE_STRUCT_OPS:
+		return -1;
+	case BPF_PROG_TYPE_TRACING:
+	case BPF_PROG_TYPE_LSM:
+		if ((btf_id = stand_in_attach_btf_id(r)) < 0)
+			return -1;
+		break;
+	default:
+		break;
+	}
+	{
+		LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = r->expected_attach,
+			    .attach_btf_id = (__u32)btf_id, .prog_flags = r->prog_flags,
+			    .log_buf = log, .log_size = sizeof(log), .log_level = 1);
+
+		fd = bpf_prog_load(r->type, "bpfdev_standin", "GPL", return_zero, 2, &opts);
+	}
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	err = errno;
+	return log[0] ? -1 : err;
+}
+
+/* Why the kernel cannot load programs of this kind, as far as it can be told from outside. */
+static char *unsupported_reason(const struct program_report *r, int stand_in_err)
+{
+	const char *what = r->attach_type ? r->attach_type : r->prog_type;
+	char *refused, *reason;
+
+	if (stand_in_err > 0)
+		refused = str_format("a do-nothing %s program%s%s%s is refused too (%s: %s) before the verifier runs, so the program's code is not the cause",
+				     what, r->attach_to ? " on '" : "", r->attach_to ? r->attach_to : "", r->attach_to ? "'" : "",
+				     errno_name(stand_in_err), errno_text(stand_in_err));
+	else
+		refused = str_format("the kernel answers %s (%s) before the verifier runs",
+				     errno_name(r->err), errno_text(r->err));
+	if (!refused)
+		return NULL;
+	if (r->type == BPF_PROG_TYPE_LSM) {
+		int active = kernel_bpf_lsm_active();
+
+		if (active == 0)
+			reason = str_format("the BPF LSM is not active on this kernel ('bpf' is missing from /sys/kernel/security/lsm; add it to the lsm= boot parameter, CONFIG_BPF_LSM=y is needed too): %s", refused);
+		else
+			reason = str_format("this kernel refuses BPF LSM programs although the BPF LSM is %s: %s",
+					    active > 0 ? "active" : "maybe active", refused);
+	} else if (r->type == BPF_PROG_TYPE_TRACING &&
+		   (r->expected_attach == BPF_TRACE_FENTRY || r->expected_attach == BPF_TRACE_FEXIT ||
+		    r->expected_attach == BPF_MODIFY_RETURN)) {
+		reason = str_format("this kernel refuses fentry/fexit/fmod_ret programs (they need BPF trampolines): %s; a tracepoint or raw_tp program can observe the same events", refused);
+	} else {
+		reason = str_format("this kernel cannot load %s programs: %s", what, refused);
+	}
+	free(refused);
+	return reason;
+}
+
 static void classify_failure(struct program_report *r)
 {
 	const char *lb = r->libbpf_log ? r->libbpf_log : "";
 	char *line;
 
 	if (strstr(lb, "BPF program load failed")) {
-		r->verdict = "rejected";
+		int stand_in;
+
 		/* libbpf turns an unresolvable CO-RE access into an instruction the verifier
 		 * refuses, then names the relocation in the log. */
 		if (r->log && (line = libbpf_line_with(r->log, "failed to resolve CO-RE relocation"))) {
+			r->verdict = "rejected";
 			r->code = "core-relo";
 			r->reason = str_format("a CO-RE relocation found no match in the kernel's BTF: the field or type does not exist in this kernel [%s]", line);
 			free(line);
 			return;
 		}
-		if (r->log && r->log[0])
+		/* Only a verifier log means the verifier said no. */
+		if (r->log && r->log[0]) {
+			r->verdict = "rejected";
 			return;
-		/* An empty log means the kernel refused the program before the verifier ran. */
-		if ((r->err == EPERM || r->err == EACCES) && !bpf_load_permitted())
+		}
+		if ((r->err == EPERM || r->err == EACCES) && !bpf_load_permitted()) {
+			r->verdict = "not-loaded";
+			r->code = "permission";
 			r->reason = str_format("the kernel refused to load the program (%s) before verifying it: loading BPF needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)",
-					   errno_name(r->err));
-		else if (r->err == EPERM || r->err == EACCES)
-			r->reason = str_format("the kernel refused this program (%s) before verifying it, although this user can load BPF programs: kernel lockdown, an LSM or a missing kernel feature forbids this program type or attach target ('%s')",
+					       errno_name(r->err));
+			return;
+		}
+		/* Refused before verification: whether the kernel takes this kind of program at
+		 * all is told by a do-nothing program of the same kind, not by the section name. */
+		stand_in = stand_in_load_errno(r);
+		if (stand_in > 0 || r->err == 524 || r->err == EOPNOTSUPP) {
+			r->verdict = "unsupported";
+			r->code = "kernel-unsupported";
+			r->reason = unsupported_reason(r, stand_in);
+			return;
+		}
+		r->verdict = "not-loaded";
+		r->code = "kernel-refused";
+		if (r->err == EPERM || r->err == EACCES)
+			r->reason = str_format("the kernel refused this program (%s) before verifying it, although a do-nothing program of the same kind loads: kernel lockdown or an LSM forbids something this program uses ('%s')",
 					   errno_name(r->err), r->section);
-		else if (r->err == EINVAL || r->err == ENOTSUP || r->err == 524)
-			r->reason = str_format("the kernel refused the program (%s) before verifying it: this kernel may not support program type '%s'%s%s",
-					   errno_name(r->err), r->prog_type, r->attach_type ? " with attach type " : "",
-					   r->attach_type ? r->attach_type : "");
 		else
-			r->reason = str_format("the kernel refused the program before verifying it: %s", errno_text(r->err));
+			r->reason = str_format("the kernel refused this program (%s: %s) before verifying it, although a do-nothing program of the same kind loads",
+					   errno_name(r->err), errno_text(r->err));
 		return;
 	}
 	if ((line = libbpf_line_with(lb, "failed to find kernel BTF type ID"))) {
@@ -350,14 +478,27 @@ static void classify_failure(struct program_report *r)
 		free(line);
 		return;
 	}
+	if ((line = libbpf_line_with(lb, "struct_ops init_kern")) && strstr(line, "not found in kernel BTF")) {
+		r->verdict = "unsupported";
+		r->code = "struct-ops-missing";
+		r->reason = str_format("this kernel does not have the struct_ops type this object implements [%s]", line);
+		free(line);
+		return;
+	}
+	free(line);
 
 	r->verdict = "not-loaded";
+	line = NULL;
 	if (strstr(lb, "failed to find valid kernel BTF") || strstr(lb, "Error loading vmlinux BTF")) {
 		r->code = "no-btf";
 		r->reason = str_format("this kernel has no BTF (/sys/kernel/btf/vmlinux is missing), which CO-RE relocations and BTF-typed programs need: use a kernel built with CONFIG_DEBUG_INFO_BTF=y, or pass --btf with a BTF file for this exact kernel");
 	} else if ((line = libbpf_line_with(lb, "failed to parse target BTF"))) {
 		r->code = "bad-btf";
 		r->reason = str_format("the BTF file given with --btf could not be parsed [%s]", line);
+	} else if ((line = libbpf_line_with(lb, "missing BPF prog type"))) {
+		r->code = "unknown-section";
+		r->reason = str_format("libbpf does not know SEC(\"%s\"), and the program's first argument does not name a program type either: use a standard SEC() name such as \"xdp\" or \"tc\" [%s]",
+				   r->section, line);
 	} else if ((line = libbpf_line_with(lb, "failed to create:"))) {
 		const char *hint = "";
 
@@ -384,6 +525,38 @@ static void classify_failure(struct program_report *r)
 				   line ? ": " : "", line ? line : "");
 	}
 	free(line);
+}
+
+/* A program the verifier accepts that can still never run here, because the kernel lacks
+ * the event source it attaches to: verify only loads, so this is told from the kernel. */
+static void check_attach_facility(struct program_report *r)
+{
+	if (section_has_prefix(r->section, kprobe_sections) && !kernel_has_kprobes()) {
+		r->verdict = "unsupported";
+		r->code = "no-kprobes";
+		r->reason = str_format("the verifier accepts it, but this kernel has no kprobes (CONFIG_KPROBES is off: no /sys/bus/event_source/devices/kprobe, no kprobe_events in tracefs), so it can never be attached here; a tracepoint or raw_tp program can observe the same events");
+	} else if (section_has_prefix(r->section, uprobe_sections) && !kernel_has_uprobes()) {
+		r->verdict = "unsupported";
+		r->code = "no-uprobes";
+		r->reason = str_format("the verifier accepts it, but this kernel has no uprobes (CONFIG_UPROBES is off), so it can never be attached here");
+	}
+}
+
+/* Fills what a report says about the program itself (not about its load). */
+static void describe_program(struct program_report *r, const struct bpf_program *prog)
+{
+	enum bpf_attach_type attach_type = bpf_program__expected_attach_type(prog);
+	const char *type = libbpf_bpf_prog_type_str(bpf_program__type(prog));
+
+	r->name = xstrdup(bpf_program__name(prog));
+	r->section = xstrdup(bpf_program__section_name(prog));
+	r->prog_type = type ? type : "unknown";
+	r->attach_type = attach_type ? libbpf_bpf_attach_type_str(attach_type) : NULL;
+	r->attach_to = section_attach_target(r->section);
+	r->insn_count = bpf_program__insn_cnt(prog);
+	r->type = bpf_program__type(prog);
+	r->expected_attach = attach_type;
+	r->prog_flags = bpf_program__flags(prog);
 }
 
 struct attempt {
@@ -432,7 +605,7 @@ static void load_attempt(const struct load_options *opts, int index, unsigned in
 			object_error_free(&error);
 			break;
 		}
-		object_apply_map_defaults(obj);
+		object_prepare(obj, PREPARE_VERIFY, false);
 		target = program_at(obj, index);
 		if (!target) {
 			bpf_object__close(obj);
@@ -441,17 +614,8 @@ static void load_attempt(const struct load_options *opts, int index, unsigned in
 		}
 		bpf_object__for_each_program(prog, obj)
 			bpf_program__set_autoload(prog, prog == target);
-		if (!r->name) {
-			enum bpf_attach_type attach_type = bpf_program__expected_attach_type(target);
-			const char *type = libbpf_bpf_prog_type_str(bpf_program__type(target));
-
-			r->name = xstrdup(bpf_program__name(target));
-			r->section = xstrdup(bpf_program__section_name(target));
-			r->prog_type = type ? type : "unknown";
-			r->attach_type = attach_type ? libbpf_bpf_attach_type_str(attach_type) : NULL;
-			r->attach_to = section_attach_target(r->section);
-			r->insn_count = bpf_program__insn_cnt(target);
-		}
+		if (!r->name)
+			describe_program(r, target);
 		buf = malloc(size);
 		if (!buf) {
 			bpf_object__close(obj);
@@ -465,6 +629,7 @@ static void load_attempt(const struct load_options *opts, int index, unsigned in
 		err = bpf_object__load(obj);
 		out->load_time_us = monotonic_us() - start;
 		bpf_object__close(obj);
+		object_prepare_release();
 		out->err = err < 0 ? -err : err;
 		out->log = buf;
 		out->libbpf_log = xstrdup(libbpf_capture_text());
@@ -502,7 +667,8 @@ void verify_program(const struct load_options *opts, int index, struct program_r
 	level = opts->log_level ? detail_level : LOG_LEVEL_STATS;
 	load_attempt(opts, index, level, r, &a);
 	/* Only a kernel rejection has a verifier log worth a second, detailed pass. */
-	if (a.err && level != detail_level && a.libbpf_log && strstr(a.libbpf_log, "BPF program load failed")) {
+	if (a.err && level != detail_level && a.log && a.log[0] && a.libbpf_log &&
+	    strstr(a.libbpf_log, "BPF program load failed")) {
 		attempt_free(&a);
 		level = detail_level;
 		load_attempt(opts, index, level, r, &a);
@@ -529,10 +695,75 @@ void verify_program(const struct load_options *opts, int index, struct program_r
 	r->load_time_us = a.load_time_us;
 	r->insns_processed = log_insns_processed(r->log);
 	r->stack_depth = log_stack_depth(r->log);
-	if (a.err == 0)
+	if (a.err == 0) {
 		r->verdict = "ok";
-	else
+		check_attach_facility(r);
+	} else {
 		classify_failure(r);
+	}
+}
+
+bool verify_all_at_once(const struct load_options *opts, int count, struct program_report *reports)
+{
+	struct bpf_object *obj;
+	struct object_error error;
+	struct bpf_program *prog;
+	char **logs;
+	long long start, took;
+	int i = 0, err;
+
+	if (opts->log_level || count <= 1)
+		return false;
+	logs = calloc((size_t)count, sizeof(*logs));
+	obj = logs ? object_open(opts, &error) : NULL;
+	if (!obj) {
+		if (logs)
+			object_error_free(&error);
+		free(logs);
+		return false;
+	}
+	object_prepare(obj, PREPARE_VERIFY, false);
+	bpf_object__for_each_program(prog, obj) {
+		if (i >= count || !(logs[i] = calloc(1, ALL_AT_ONCE_LOG_SIZE)))
+			break;
+		/* '?' sections are verified too, as they are one by one. */
+		bpf_program__set_autoload(prog, true);
+		bpf_program__set_log_buf(prog, logs[i], ALL_AT_ONCE_LOG_SIZE);
+		bpf_program__set_log_level(prog, LOG_LEVEL_STATS);
+		i++;
+	}
+	err = i == count ? 0 : -ENOMEM;
+	libbpf_capture_reset();
+	start = monotonic_us();
+	if (!err)
+		err = bpf_object__load(obj);
+	took = monotonic_us() - start;
+	if (!err) {
+		i = 0;
+		bpf_object__for_each_program(prog, obj) {
+			struct program_report *r = &reports[i];
+
+			memset(r, 0, sizeof(*r));
+			describe_program(r, prog);
+			r->log = logs[i];
+			logs[i] = NULL;
+			r->log_level = LOG_LEVEL_STATS;
+			r->libbpf_log = xstrdup(libbpf_capture_text());
+			/* One load for all: each program is charged its share. */
+			r->load_time_us = took / count;
+			r->insns_processed = log_insns_processed(r->log);
+			r->stack_depth = log_stack_depth(r->log);
+			r->verdict = "ok";
+			check_attach_facility(r);
+			i++;
+		}
+	}
+	bpf_object__close(obj);
+	object_prepare_release();
+	for (i = 0; i < count; i++)
+		free(logs[i]);
+	free(logs);
+	return err == 0;
 }
 
 bool report_is_permission_failure(const struct program_report *r, struct object_error *error)

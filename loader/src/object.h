@@ -20,7 +20,10 @@ struct program_report {
 	const char *prog_type;
 	const char *attach_type;
 	char *attach_to;
-	const char *verdict; /* ok | rejected | attach-target-missing | not-loaded */
+	enum bpf_prog_type type;
+	enum bpf_attach_type expected_attach;
+	__u32 prog_flags;
+	const char *verdict; /* ok | rejected | unsupported | attach-target-missing | not-loaded */
 	int err;             /* positive errno, 0 on success */
 	char *log;           /* verifier log */
 	bool log_truncated;
@@ -30,7 +33,7 @@ struct program_report {
 	char *stack_depth;
 	size_t insn_count;
 	long long load_time_us;
-	const char *code; /* for not-loaded: no-btf, map-create, core-relo, ... */
+	const char *code; /* for not-loaded and unsupported: no-btf, map-create, core-relo, ... */
 	char *reason;
 };
 
@@ -50,14 +53,18 @@ void emit_error(const char *code, int err, const char *reason, const char *libbp
 /* Checks the file and opens it with libbpf. NULL on failure, with *error filled in. */
 struct bpf_object *object_open(const struct load_options *opts, struct object_error *error);
 
-/* Gives maps declared with max_entries 0 a size the kernel accepts, so objects written for
- * loaders that size maps at run time still verify. */
-void object_apply_map_defaults(struct bpf_object *obj);
-
 int object_program_count(struct bpf_object *obj);
+
+/* Whether the SEC() name's prefix (before any '/') is one of the NULL-terminated `prefixes`. */
+bool section_has_prefix(const char *section, const char *const *prefixes);
 
 /* The part of a SEC() name that names what the program attaches to, or NULL. Caller frees. */
 char *section_attach_target(const char *section);
+
+/* The quick path for objects whose programs all load: one load of the whole object, and
+ * `count` reports filled in. False (reports untouched) when anything fails: then each program
+ * is loaded on its own, so a failure is told apart from the others. */
+bool verify_all_at_once(const struct load_options *opts, int count, struct program_report *reports);
 
 /* Loads program `index` of the object on its own and reports how it went. */
 void verify_program(const struct load_options *opts, int index, struct program_report *report);

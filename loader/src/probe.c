@@ -18,22 +18,6 @@
 #include "util.h"
 
 #define BPF_FS_MAGIC_NUMBER 0xcafe4a11
-#define LOCKDOWN_FILE "/sys/kernel/security/lockdown"
-
-static bool read_small_file(const char *path, char *buf, size_t size)
-{
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return false;
-	buf[n] = '\0';
-	return true;
-}
 
 /* "[none] integrity confidentiality" -> "none" */
 static bool parse_lockdown(const char *text, char *out, size_t size)
@@ -46,52 +30,11 @@ static bool parse_lockdown(const char *text, char *out, size_t size)
 	return true;
 }
 
-/* securityfs is often not mounted (containers, minimal VMs). Mounting it in a throwaway
- * private mount namespace reads the mode without touching the host's mounts. */
-static bool lockdown_via_private_mount(char *out, size_t size)
-{
-	char text[128];
-	int fds[2], status;
-	ssize_t n;
-	pid_t child;
-
-	if (geteuid() != 0 || pipe2(fds, O_CLOEXEC) < 0)
-		return false;
-	child = fork();
-	if (child < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return false;
-	}
-	if (child == 0) {
-		char buf[128];
-
-		close(fds[0]);
-		if (unshare(CLONE_NEWNS) == 0 &&
-		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
-		    mount("securityfs", "/sys/kernel/security", "securityfs", 0, NULL) == 0 &&
-		    read_small_file(LOCKDOWN_FILE, buf, sizeof(buf)) &&
-		    write(fds[1], buf, strlen(buf)) > 0)
-			_exit(0);
-		_exit(1);
-	}
-	close(fds[1]);
-	n = read(fds[0], text, sizeof(text) - 1);
-	close(fds[0]);
-	waitpid(child, &status, 0);
-	if (n <= 0)
-		return false;
-	text[n] = '\0';
-	return parse_lockdown(text, out, size);
-}
-
 static void lockdown_mode(char *out, size_t size)
 {
 	char text[128];
 
-	if (read_small_file(LOCKDOWN_FILE, text, sizeof(text)) && parse_lockdown(text, out, size))
-		return;
-	if (lockdown_via_private_mount(out, size))
+	if (securityfs_read("lockdown", text, sizeof(text)) && parse_lockdown(text, out, size))
 		return;
 	snprintf(out, size, "unknown");
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fixup.h"
 #include "maps.h"
 #include "modes.h"
 #include "output.h"
@@ -16,19 +17,6 @@
 #define RUN_LOG_SIZE (64 * 1024)
 #define LOG_LEVEL_STATS 4
 
-
-static bool section_has_prefix(const char *section, const char *const *prefixes)
-{
-	size_t len;
-
-	if (section[0] == '?')
-		section++;
-	len = strcspn(section, "/");
-	for (; *prefixes; prefixes++)
-		if (strlen(*prefixes) == len && strncmp(section, *prefixes, len) == 0)
-			return true;
-	return false;
-}
 
 /* Says in words why auto-attach failed: the errno alone rarely tells a user what to do. */
 static char *attach_failure_reason(const char *section, const char *target, int err)
@@ -116,11 +104,14 @@ static const char *prog_type_name(const struct bpf_program *prog)
 }
 
 /* The object failed as a whole: load every program alone, as `verify` does, so the caller
- * learns which ones the verifier refused and why. */
-static void report_load_failure(const struct load_options *opts, int count, int err, const char *libbpf_log)
+ * learns which ones the verifier refused and why. Marks in `unsupported` the programs this
+ * kernel cannot load at all, and returns true when those are the only failures and something
+ * else loads: the run can then go on without them. */
+static bool report_load_failure(const struct load_options *opts, int count, int err, const char *libbpf_log,
+				bool *unsupported)
 {
 	struct object_error error;
-	int i, failed = 0;
+	int i, failed = 0, skipped = 0;
 
 	for (i = 0; i < count; i++) {
 		struct program_report report;
@@ -130,13 +121,18 @@ static void report_load_failure(const struct load_options *opts, int count, int 
 			object_error_emit(&error);
 			object_error_free(&error);
 			program_report_free(&report);
-			return;
+			return false;
 		}
 		program_report_emit(&report);
-		if (strcmp(report.verdict, "ok") != 0)
+		if (strcmp(report.verdict, "unsupported") == 0) {
+			unsupported[i] = true;
+			skipped++;
+		} else if (strcmp(report.verdict, "ok") != 0)
 			failed++;
 		program_report_free(&report);
 	}
+	if (failed == 0 && skipped > 0)
+		return skipped < count;
 	if (failed == 0) {
 		char *reason = str_format("every program loads on its own, but the object failed to load as a whole (%s); see libbpfLog",
 				      errno_text(err));
@@ -144,16 +140,17 @@ static void report_load_failure(const struct load_options *opts, int count, int 
 		emit_error("other", err, reason, libbpf_log);
 		free(reason);
 	}
+	return false;
 }
 
 /* Loads every program of the object together; with `logs`, each program's statistics land
- * in its own buffer (logs[i] may be NULL). */
-static int load_whole_object(struct bpf_object *obj, char **logs)
+ * in its own buffer (logs[i] may be NULL). The fix-ups are reported on the first try only. */
+static int load_whole_object(struct bpf_object *obj, char **logs, bool report_fixups)
 {
 	struct bpf_program *prog;
-	int i = 0;
+	int i = 0, err;
 
-	object_apply_map_defaults(obj);
+	object_prepare(obj, PREPARE_RUN, report_fixups);
 	bpf_object__for_each_program(prog, obj) {
 		if (logs && logs[i]) {
 			bpf_program__set_log_buf(prog, logs[i], RUN_LOG_SIZE);
@@ -162,7 +159,10 @@ static int load_whole_object(struct bpf_object *obj, char **logs)
 		i++;
 	}
 	libbpf_capture_reset();
-	return bpf_object__load(obj);
+	err = bpf_object__load(obj);
+	/* Placeholder inner maps were only templates for creating the outer maps. */
+	object_prepare_release();
+	return err;
 }
 
 static void emit_loaded(const struct bpf_program *prog, const char *log)
@@ -235,6 +235,7 @@ int mode_run(const struct load_options *opts, bool trace)
 	struct bpf_object *obj;
 	struct session session;
 	char **logs = NULL;
+	bool *unsupported = NULL;
 	int count, i, err, attached = 0, failed = 0, detached = 0;
 	const char *cause;
 	struct event ev;
@@ -272,7 +273,7 @@ int mode_run(const struct load_options *opts, bool trace)
 	for (i = 0; i < count; i++)
 		logs[i] = calloc(1, RUN_LOG_SIZE);
 
-	err = load_whole_object(obj, logs);
+	err = load_whole_object(obj, logs, true);
 	if (err == -EINVAL) {
 		/* Kernels before 5.2 refuse the statistics log level; statistics are a nicety,
 		 * so load once more without asking for them. */
@@ -287,20 +288,51 @@ int mode_run(const struct load_options *opts, bool trace)
 		for (i = 0; i < count; i++)
 			if (logs[i])
 				logs[i][0] = '\0';
-		err = load_whole_object(obj, NULL);
+		err = load_whole_object(obj, NULL, false);
 	}
 	if (err) {
 		char *libbpf_log = strdup(libbpf_capture_text());
+		bool retry;
 
 		bpf_object__close(obj);
-		report_load_failure(opts, count, err < 0 ? -err : err, libbpf_log ? libbpf_log : "");
+		obj = NULL;
+		unsupported = calloc((size_t)count, sizeof(*unsupported));
+		retry = unsupported && report_load_failure(opts, count, err < 0 ? -err : err,
+							     libbpf_log ? libbpf_log : "", unsupported);
 		free(libbpf_log);
-		for (i = 0; i < count; i++)
-			free(logs[i]);
-		free(logs);
-		free(links);
-		session_close(&session);
-		return 1;
+		/* The rest runs without what this kernel cannot load (reported above). */
+		if (retry && (obj = object_open(opts, &error)) == NULL) {
+			object_error_emit(&error);
+			object_error_free(&error);
+		}
+		if (obj) {
+			i = 0;
+			bpf_object__for_each_program(prog, obj)
+				if (unsupported[i++])
+					bpf_program__set_autoload(prog, false);
+			for (i = 0; i < count; i++)
+				if (logs[i])
+					logs[i][0] = '\0';
+			err = load_whole_object(obj, logs, false);
+			if (err) {
+				char *reason = str_format("the object fails to load (%s) even without the programs this kernel cannot load; see libbpfLog",
+							  errno_text(err < 0 ? -err : err));
+
+				emit_error("other", err < 0 ? -err : err, reason, libbpf_capture_text());
+				free(reason);
+				bpf_object__close(obj);
+				obj = NULL;
+			}
+		}
+		if (!obj) {
+			for (i = 0; i < count; i++)
+				free(logs[i]);
+			free(logs);
+			free(links);
+			free(unsupported);
+			session_close(&session);
+			return 1;
+		}
 	}
 
 	i = 0;
@@ -311,13 +343,16 @@ int mode_run(const struct load_options *opts, bool trace)
 			event_begin(&ev, "skipped");
 			event_str(&ev, "name", bpf_program__name(prog));
 			event_str(&ev, "section", bpf_program__section_name(prog));
-			event_str(&ev, "reason", "not loaded because its SEC() name starts with '?' (autoload off)");
+			event_str(&ev, "reason", unsupported && unsupported[i]
+				  ? "not loaded because this kernel cannot load it (its program event says why); the others run"
+				  : "not loaded because its SEC() name starts with '?' (autoload off)");
 			event_emit(&ev);
 		}
 		free(logs[i]);
 		logs[i++] = NULL;
 	}
 	free(logs);
+	free(unsupported);
 
 	/* trace_pipe is opened before attaching so no line printed by a fresh program is lost. */
 	if (trace)

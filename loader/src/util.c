@@ -2,11 +2,15 @@
 
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/statfs.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -211,4 +215,77 @@ char *str_format(const char *fmt, ...)
 		out = NULL;
 	va_end(args);
 	return out;
+}
+
+bool read_small_file(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return false;
+	buf[n] = '\0';
+	return true;
+}
+
+/* securityfs is often not mounted (containers, minimal VMs). Mounting it in a throwaway
+ * private mount namespace reads the file without touching the host's mounts. */
+static bool securityfs_read_via_private_mount(const char *path, char *out, size_t size)
+{
+	int fds[2], status;
+	ssize_t n;
+	pid_t child;
+
+	if (geteuid() != 0 || pipe2(fds, O_CLOEXEC) < 0)
+		return false;
+	child = fork();
+	if (child < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return false;
+	}
+	if (child == 0) {
+		char buf[512];
+
+		close(fds[0]);
+		if (unshare(CLONE_NEWNS) == 0 &&
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
+		    mount("securityfs", "/sys/kernel/security", "securityfs", 0, NULL) == 0 &&
+		    read_small_file(path, buf, sizeof(buf)) &&
+		    write(fds[1], buf, strlen(buf)) > 0)
+			_exit(0);
+		_exit(1);
+	}
+	close(fds[1]);
+	n = read(fds[0], out, size - 1);
+	close(fds[0]);
+	waitpid(child, &status, 0);
+	if (n <= 0)
+		return false;
+	out[n] = '\0';
+	return true;
+}
+
+bool securityfs_read(const char *name, char *buf, size_t size)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/sys/kernel/security/%s", name);
+	return read_small_file(path, buf, size) || securityfs_read_via_private_mount(path, buf, size);
+}
+
+int kernel_bpf_lsm_active(void)
+{
+	char list[512], *token, *save = NULL;
+
+	if (!securityfs_read("lsm", list, sizeof(list)))
+		return -1;
+	for (token = strtok_r(list, ",\n", &save); token; token = strtok_r(NULL, ",\n", &save))
+		if (strcmp(token, "bpf") == 0)
+			return 1;
+	return 0;
 }

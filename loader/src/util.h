@@ -30,4 +30,11 @@ const char *tracefs_dir(void);
 bool kernel_has_kprobes(void);
 bool kernel_has_uprobes(void);
 
+/* Reads a small file whole; false when it cannot be read. */
+bool read_small_file(const char *path, char *buf, size_t size);
+/* Reads /sys/kernel/security/NAME, mounting securityfs privately when it is not mounted. */
+bool securityfs_read(const char *name, char *buf, size_t size);
+/* 1 when "bpf" is among the active LSMs, 0 when not, -1 when the list cannot be read. */
+int kernel_bpf_lsm_active(void);
+
 #endif

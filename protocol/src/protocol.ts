@@ -29,7 +29,7 @@ export const DEFAULT_SETTINGS: BpfdevSettings = {
 export interface ProgramSummary {
   name: string;
   section: string;
-  verdict: 'ok' | 'rejected' | 'attach-target-missing' | 'not-loaded';
+  verdict: 'ok' | 'rejected' | 'unsupported' | 'attach-target-missing' | 'not-loaded';
   insnsProcessed: number | null;
   stackDepth: number | null;
   /** 0-based line of the function the SEC() annotates, when found in the source. */

@@ -175,7 +175,7 @@ void describe('bpfdev-loader', { skip, timeout: 120_000 }, () => {
     assert.match(program.stackDepth as string, /^\d+(\+\d+)*$/);
     assert.ok((program.insnCount as number) > 0);
     assert.equal(typeof program.loadTimeUs, 'number');
-    assert.deepEqual(events.at(-1), { event: 'done', programs: 1, ok: 1, failed: 0 });
+    assert.deepEqual(events.at(-1), { event: 'done', programs: 1, ok: 1, failed: 0, unsupported: 0 });
   });
 
   void test('verify: a user-pointer dereference is rejected with the whole verifier log', async () => {
@@ -200,7 +200,7 @@ void describe('bpfdev-loader', { skip, timeout: 120_000 }, () => {
     assert.equal(good.verdict, 'ok');
     assert.equal(bad.verdict, 'rejected');
     assert.match(bad.log as string, /invalid mem access 'map_value_or_null'/);
-    assert.deepEqual(events.at(-1), { event: 'done', programs: 2, ok: 1, failed: 1 });
+    assert.deepEqual(events.at(-1), { event: 'done', programs: 2, ok: 1, failed: 1, unsupported: 0 });
   });
 
   void test('verify: a missing fentry target is told apart from a verifier rejection', async () => {

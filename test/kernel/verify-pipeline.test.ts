@@ -244,7 +244,7 @@ function assertDocumentedShape(document: Record<string, unknown>): void {
   for (const program of document.programs as Record<string, unknown>[]) {
     assert.equal(typeof program.name, 'string');
     assert.equal(typeof program.section, 'string');
-    assert.ok(['ok', 'rejected', 'attach-target-missing', 'not-loaded'].includes(program.verdict as string));
+    assert.ok(['ok', 'rejected', 'unsupported', 'attach-target-missing', 'not-loaded'].includes(program.verdict as string));
     for (const key of ['insnsProcessed', 'stackDepth']) assert.ok(key in program && (program[key] === null || Number.isInteger(program[key])), key);
   }
 }

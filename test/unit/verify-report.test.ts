@@ -48,7 +48,7 @@ function assertDocumentedShape(document: unknown): void {
   for (const program of top.programs as Record<string, unknown>[]) {
     assert.equal(typeof program.name, 'string');
     assert.equal(typeof program.section, 'string');
-    assert.ok(['ok', 'rejected', 'attach-target-missing', 'not-loaded'].includes(program.verdict as string), `verdict ${String(program.verdict)}`);
+    assert.ok(['ok', 'rejected', 'unsupported', 'attach-target-missing', 'not-loaded'].includes(program.verdict as string), `verdict ${String(program.verdict)}`);
     for (const key of ['insnsProcessed', 'stackDepth']) assert.ok(key in program && (program[key] === null || Number.isInteger(program[key])), `program.${key}`);
     if ('line' in program) assert.ok(Number.isInteger(program.line));
   }

@@ -6,7 +6,8 @@
 
 export const EVENT_MARK = '\x1e';
 
-export type ProgramVerdict = 'ok' | 'rejected' | 'attach-target-missing' | 'not-loaded';
+/** `unsupported`: this kernel cannot load or attach this kind of program at all (issue #9). */
+export type ProgramVerdict = 'ok' | 'rejected' | 'unsupported' | 'attach-target-missing' | 'not-loaded';
 
 export interface ProgramEvent {
   event: 'program';
@@ -24,6 +25,19 @@ export interface ProgramEvent {
   insnCount: number;
   loadTimeUs?: number;
   reason?: string;
+  /** Why, for `not-loaded` and `unsupported`: no-btf, map-create, kernel-unsupported, no-kprobes, ... */
+  code?: string;
+}
+
+/** Something the loader set on the object before load that the project's user space would set (loader/src/fixup.c). */
+export interface FixupEvent {
+  event: 'fixup';
+  kind: 'max-entries' | 'ringbuf-size' | 'key-size' | 'value-size' | 'inner-map' | 'pinning' | 'prog-type' | string;
+  map: string | null;
+  program: string | null;
+  from?: number;
+  to?: number;
+  message: string;
 }
 
 export interface AttachedEvent { event: 'attached'; name: string; section: string; progType: string; progId: number }
@@ -32,7 +46,7 @@ export interface AttachFailedEvent {
 }
 export interface ReadyEvent { event: 'ready'; pid: number; attached: number; failed: number }
 export interface DetachedEvent { event: 'detached'; count: number }
-export interface DoneEvent { event: 'done'; programs: number; ok: number; failed: number }
+export interface DoneEvent { event: 'done'; programs: number; ok: number; failed: number; unsupported?: number }
 export interface TraceBusyEvent { event: 'trace-busy'; reason: string }
 export interface LoaderErrorEvent { event: 'error'; code: string; errno?: number; reason: string }
 export interface ProbeEvent {
@@ -45,7 +59,7 @@ export interface OtherEvent { event: string; [key: string]: unknown }
 
 export type LoaderEvent =
   | ProgramEvent | AttachedEvent | AttachFailedEvent | ReadyEvent | DetachedEvent | DoneEvent
-  | TraceBusyEvent | LoaderErrorEvent | ProbeEvent;
+  | TraceBusyEvent | LoaderErrorEvent | ProbeEvent | FixupEvent;
 
 export type StreamItem =
   | { type: 'event'; event: LoaderEvent | OtherEvent }

@@ -13,6 +13,34 @@ export function lineOfSection(sourceText: string, section: string): number | und
   return undefined;
 }
 
+/** 1-based line of the first use of identifier `name` outside comment lines, or undefined. */
+export function lineOfIdentifier(sourceText: string, name: string): number | undefined {
+  const named = new RegExp(`(^|[^A-Za-z0-9_])${name.replace(/[^A-Za-z0-9_]/g, '')}([^A-Za-z0-9_]|$)`);
+  const lines = sourceText.split('\n');
+  for (let index = 0; index < lines.length; index++) {
+    const code = lines[index].replace(/\/\/.*$/, '');
+    if (/^\s*(\*|\/\*)/.test(code)) continue;
+    if (named.test(code)) return index + 1;
+  }
+  return undefined;
+}
+
+/**
+ * 1-based line where a map named `name` is defined: the line naming it together with its
+ * `SEC(".maps")` (BTF-defined maps, `} name SEC(".maps");`) or `SEC("maps")` (legacy
+ * `struct bpf_map_def`), or undefined when the definition is elsewhere (a header).
+ */
+export function lineOfMapDefinition(sourceText: string, name: string): number | undefined {
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const named = new RegExp(`(^|[^A-Za-z0-9_])${escaped}([^A-Za-z0-9_]|$)`);
+  const lines = sourceText.split('\n');
+  for (let index = 0; index < lines.length; index++) {
+    const line = lines[index];
+    if (/(SEC|__section)\(\s*"\.?maps"\s*\)/.test(line) && named.test(line)) return index + 1;
+  }
+  return undefined;
+}
+
 /**
  * The 1-based line whose text matches a verifier `; source` annotation. Kernels before 5.x's
  * `@ file:line` suffix only give the text; it is unique enough in practice, and we prefer the

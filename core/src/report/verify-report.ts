@@ -4,10 +4,10 @@
  * public contract for CI users (documented in the README): add fields, never rename them.
  */
 import type { SourceDiagnostic } from '../clang/diagnostics';
-import type { LoaderErrorEvent, ProgramEvent, ProgramVerdict } from '../loader/events';
+import type { FixupEvent, LoaderErrorEvent, ProgramEvent, ProgramVerdict } from '../loader/events';
 import { parseVerifierLog, VerifierReport } from '../verifier/parse';
 import { explainVerifierError, QuickFix } from '../verifier/explain';
-import { baseName, codeRangeOfLine, lineOfSection, lineOfSourceText } from './source-map';
+import { baseName, codeRangeOfLine, lineOfIdentifier, lineOfMapDefinition, lineOfSection, lineOfSourceText } from './source-map';
 
 export type ReportSeverity = 'error' | 'warning' | 'info' | 'hint';
 
@@ -54,6 +54,8 @@ export interface VerifyInputs {
   compiled: boolean;
   clangDiagnostics: SourceDiagnostic[];
   programs: ProgramEvent[];
+  /** What the loader set before load (map sizes, ...): each becomes an info at the map's definition. */
+  fixups?: FixupEvent[];
   loaderError?: LoaderErrorEvent;
   /**
    * Logs parsed ahead of time, index-aligned with `programs` (the host parses big logs in slices
@@ -86,11 +88,21 @@ export function buildVerifyReport(inputs: VerifyInputs): VerifyReport {
     ...(diagnostic.notes.length ? { related: diagnostic.notes.filter((note) => note.file === diagnostic.file).map((note) => ({ line: note.line, message: note.message })) } : {}),
   }));
 
-  if (inputs.loaderError) {
+  // An extern libbpf cannot resolve is shown where the source first uses it; any other object
+  // error at line 1, unless the programs carry it already, each at its SEC line.
+  const externName = inputs.loaderError?.code === 'extern' ? /extern '([A-Za-z_]\w*)'/.exec(inputs.loaderError.reason)?.[1] : undefined;
+  const externLine = externName ? lineOfIdentifier(inputs.sourceText, externName) : undefined;
+  if (inputs.loaderError && externLine) {
+    diagnostics.push({
+      file: inputs.file, line: externLine, ...codeRangeOfLine(inputs.sourceText, externLine), severity: 'error', source: 'loader', kind: inputs.loaderError.code, message: inputs.loaderError.reason,
+    });
+  } else if (inputs.loaderError && !inputs.programs.some((program) => program.reason === inputs.loaderError!.reason)) {
     diagnostics.push({
       file: inputs.file, line: 1, column: 1, severity: 'error', source: 'loader', kind: inputs.loaderError.code, message: inputs.loaderError.reason,
     });
   }
+
+  for (const fixup of inputs.fixups ?? []) diagnostics.push(fixupDiagnostic(fixup, inputs));
 
   const programs = inputs.programs.map((program, index) => programReport(program, inputs.parsedLogs?.[index] ?? parseVerifierLog(program.log ?? ''), inputs, diagnostics));
   return { file: inputs.file, compiled: inputs.compiled, diagnostics, programs };
@@ -122,6 +134,14 @@ function programReport(program: ProgramEvent, parsed: VerifierReport, inputs: Ve
       });
       break;
     }
+    case 'unsupported':
+      // A fact about this kernel, not a bug in the program: a warning, and not a failure of `bpfdev verify`.
+      diagnostics.push({
+        ...atSection, severity: 'warning', source: 'loader', kind: 'unsupported',
+        message: `${program.name}: unsupported by this kernel: ${program.reason ?? program.errnoName ?? 'unknown reason'}`,
+        data: { program: program.name, section: program.section, kind: 'unsupported', ...(program.code ? { code: program.code } : {}) },
+      });
+      break;
     case 'not-loaded':
       diagnostics.push({
         ...atSection, severity: 'error', source: 'loader', kind: 'not-loaded',
@@ -150,6 +170,17 @@ function programReport(program: ProgramEvent, parsed: VerifierReport, inputs: Ve
     }
   }
   return summary;
+}
+
+/** At the map's definition (or the program's SEC line) when the source has it, else at the top of the file. */
+function fixupDiagnostic(fixup: FixupEvent, inputs: VerifyInputs): ReportDiagnostic {
+  const section = fixup.program ? inputs.programs.find((program) => program.name === fixup.program)?.section : undefined;
+  const line = (fixup.map ? lineOfMapDefinition(inputs.sourceText, fixup.map) : undefined)
+    ?? (section !== undefined ? lineOfSection(inputs.sourceText, section) : undefined) ?? 1;
+  return {
+    file: inputs.file, line, ...codeRangeOfLine(inputs.sourceText, line), severity: 'info', source: 'loader', kind: `fixup-${fixup.kind}`,
+    message: `set before load, as the project's user space would: ${fixup.message}`,
+  };
 }
 
 type Parsed = ReturnType<typeof parseVerifierLog>;

@@ -56,6 +56,8 @@ export function lensTitle(program: ReportProgram): string {
       return `✓ verified: ${program.insnsProcessed ?? '?'} insns, stack ${program.stackDepth ?? '?'} bytes`;
     case 'rejected':
       return `✗ rejected by the verifier${program.insnsProcessed !== null ? ` after ${program.insnsProcessed} insns` : ''}`;
+    case 'unsupported':
+      return '⚠ this kernel cannot load or attach this kind of program';
     case 'attach-target-missing':
       return '✗ attach target missing in this kernel';
     case 'not-loaded':
