@@ -4,6 +4,8 @@
 (function () {
   'use strict';
   const vscode = acquireVsCodeApi();
+  // The page may call acquireVsCodeApi once: the event tables' script (event-tables.js) shares it.
+  window.bpfdevVsCode = vscode;
   const rows = document.getElementById('rows');
   const scroller = document.getElementById('scroller');
   const filterBox = document.getElementById('filter');

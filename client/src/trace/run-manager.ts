@@ -10,6 +10,23 @@ import { RunSession } from '../../../host/src/loader';
 import type { TargetManager } from '../targets/target-manager';
 import type { Log } from '../log';
 import { TraceBuffer } from '../../../core/src/trace/trace-buffer';
+import { CostTracker, ProgramStatsSample } from '../../../core/src/events/stats';
+import type { DecodedRecord } from '../../../core/src/events/record';
+import { recordDecoder, RecordDecoder } from './record-decoder';
+
+/** What a run configuration (launch.json type `bpfdev`) or the CLI chooses beyond the file. */
+export interface RunOptions {
+  /** `const volatile` / .data / .bss values set before load, by name (issue #11 knobs). */
+  knobs?: Record<string, string>;
+  only?: string[];
+  skip?: string[];
+  /** For XDP and tc programs. */
+  iface?: string;
+  /** Stop (detach) by itself after this long. */
+  durationSeconds?: number;
+  /** Map name → record type name: "Decode as…" overrides. */
+  decodeAs?: Record<string, string>;
+}
 
 export interface RunSummary {
   file: string;
@@ -29,7 +46,25 @@ export interface ActiveRun {
   objectPath: string;
   startedAt: Date;
   session: RunSession;
+  options: RunOptions;
+  /** Runtime cost per program, from the loader's `stats` events. */
+  costs: CostTracker;
+  decoder: RecordDecoder;
 }
+
+/** A record as the view keeps it: decoded, with its arrival time (ISO 8601). */
+export interface TimedRecord extends DecodedRecord { time: string }
+
+/** Records of one flush interval. */
+export interface EventBatch {
+  records: TimedRecord[];
+  /** Received but discarded, per map, because more came in one interval than the view keeps. */
+  dropped: Map<string, number>;
+  /** Records the kernel could not deliver, per map, since the previous batch. */
+  lost: Map<string, number>;
+}
+
+interface PendingRecord { run: ActiveRun; map: string; cpu: number; data: string; time: number }
 
 /** Trace lines of one flush interval, and how many were dropped since the previous one. */
 export interface TraceBatch {
@@ -49,6 +84,16 @@ export class RunManager implements vscode.Disposable {
   private readonly batches = new vscode.EventEmitter<TraceBatch>();
   /** Fires at most every 100 ms with the lines since the last batch (the trace view). */
   readonly onTraceBatch = this.batches.event;
+
+  private readonly events = new TraceBuffer<PendingRecord>(20_000);
+  private lostSinceFlush = new Map<string, number>();
+  private droppedSinceFlush = new Map<string, number>();
+  private readonly eventBatches = new vscode.EventEmitter<EventBatch>();
+  /** Fires at most every 100 ms with the decoded records since the last batch (the trace view's tables). */
+  readonly onEventBatch = this.eventBatches.event;
+  private readonly statsChanged = new vscode.EventEmitter<ActiveRun>();
+  /** Fires when a run's runtime cost is updated (Running Programs view, CodeLens). */
+  readonly onDidChangeStats = this.statsChanged.event;
 
   private readonly changed = new vscode.EventEmitter<void>();
   /** Fires when a run starts or ends (status bar, Running programs view). */
@@ -82,7 +127,13 @@ export class RunManager implements vscode.Disposable {
     return this.traceLines.event(listener);
   }
 
-  async start(file: string, compile: CompileOptions, report: (message: string) => void): Promise<RunSummary> {
+  /** The cost of a program of `file` while it runs (the SEC CodeLens), by program name. */
+  costOf(file: string, program: string): ReturnType<CostTracker['byName']> {
+    for (const run of this.runs) if (run.file === file) { const cost = run.costs.byName(program); if (cost) return cost; }
+    return undefined;
+  }
+
+  async start(file: string, compile: CompileOptions, report: (message: string) => void, options: RunOptions = {}): Promise<RunSummary> {
     report('connecting');
     const target = await this.targets.ready();
     report(`compiling for ${target.name}`);
@@ -92,12 +143,32 @@ export class RunManager implements vscode.Disposable {
       throw new Error(`compile failed${first ? `: ${path.basename(first.file)}:${first.line}: ${first.message}` : ''} — see the Problems panel`);
     }
     report(`attaching on ${target.name}`);
-    const session = await RunSession.start(target, compiled.objectPath, { trace: true });
-    const run: ActiveRun = { id: this.nextRunId++, file, target: target.name, objectPath: compiled.objectPath, startedAt: new Date(), session };
+    const decoder = await recordDecoder(compiled.objectPath, file, options.decodeAs);
+    for (const note of decoder.notes) this.log.info(`[${path.basename(file)}] ${note}`);
+    // RunSession turns these into the loader's run arguments (--set, --only, --skip, --iface, stats on).
+    const loaderOptions = { trace: true, stats: true, ...runArguments(options) };
+    const session = await RunSession.start(target, compiled.objectPath, loaderOptions);
+    const run: ActiveRun = {
+      id: this.nextRunId++, file, target: target.name, objectPath: compiled.objectPath, startedAt: new Date(), session, options, costs: new CostTracker(), decoder,
+    };
     this.runs.add(run);
     this.changed.fire();
     session.on('trace', (line) => this.onTrace(line));
-    session.on('event', (event) => this.log.info(`[${path.basename(file)}] ${JSON.stringify(event)}`));
+    session.on('event', (event) => {
+      switch (event.event) {
+        case 'records': this.onRecords(run, event as unknown as RecordsEvent); return;
+        case 'lost': { const lost = event as unknown as LostEvent; this.lostSinceFlush.set(lost.map, (this.lostSinceFlush.get(lost.map) ?? 0) + lost.count); this.schedule(); return; }
+        case 'stats':
+          run.costs.update((event as unknown as { programs: ProgramStatsSample[] }).programs, Number(process.hrtime.bigint()));
+          this.statsChanged.fire(run);
+          return;
+      }
+      this.log.info(`[${path.basename(file)}] ${JSON.stringify(event)}`);
+    });
+    if (options.durationSeconds && options.durationSeconds > 0) {
+      const timer = setTimeout(() => void this.stopRun(run.id), options.durationSeconds * 1000);
+      void session.exited.then(() => clearTimeout(timer));
+    }
     void session.exited.then((status) => {
       this.runs.delete(run);
       this.changed.fire();
@@ -150,6 +221,8 @@ export class RunManager implements vscode.Disposable {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.traceLines.dispose();
     this.batches.dispose();
+    this.eventBatches.dispose();
+    this.statsChanged.dispose();
     this.changed.dispose();
     this.output.dispose();
   }
@@ -157,14 +230,55 @@ export class RunManager implements vscode.Disposable {
   private onTrace(line: string): void {
     this.traceLines.fire(line);
     this.buffer.push(line);
+    this.schedule();
+  }
+
+  /** Records stay base64 until a flush: only those the ring keeps are ever decoded. */
+  private onRecords(run: ActiveRun, event: RecordsEvent): void {
+    const time = Date.now();
+    for (let index = 0; index < event.data.length; index++) {
+      const dropped = this.events.push({ run, map: event.map, cpu: event.cpus[index] ?? -1, data: event.data[index]!, time });
+      if (dropped) this.droppedSinceFlush.set(dropped.map, (this.droppedSinceFlush.get(dropped.map) ?? 0) + 1);
+    }
+    this.schedule();
+  }
+
+  private schedule(): void {
     this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_INTERVAL_MS);
+  }
+
+  private flushEvents(): void {
+    const { lines: pending } = this.events.drain();
+    if (!pending.length && !this.droppedSinceFlush.size && !this.lostSinceFlush.size) return;
+    const records = pending.map(({ run, map, cpu, data, time }): TimedRecord => ({
+      map, cpu, time: new Date(time).toISOString(), ...run.decoder.decode(map, Buffer.from(data, 'base64')),
+    }));
+    const batch = { records, dropped: this.droppedSinceFlush, lost: this.lostSinceFlush };
+    this.lostSinceFlush = new Map();
+    this.droppedSinceFlush = new Map();
+    this.eventBatches.fire(batch);
   }
 
   private flush(): void {
     this.flushTimer = undefined;
+    this.flushEvents();
     const { lines, dropped } = this.buffer.drain();
     if (dropped) lines.push(`--- ${dropped} trace line(s) dropped: the kernel produced them faster than the view can show ---`);
     if (lines.length || dropped) this.batches.fire({ lines: dropped ? lines.slice(0, -1) : lines, dropped });
     if (lines.length) this.output.append(lines.join('\n') + '\n');
   }
+}
+
+/** The contract's loader events (core/src/loader/events.ts once they are declared there). */
+interface RecordsEvent { event: 'records'; map: string; cpus: number[]; data: string[] }
+interface LostEvent { event: 'lost'; map: string; cpu?: number; count: number }
+
+/** Run options the loader session takes; only those set, so an older loader sees its old argv. */
+function runArguments(options: RunOptions): { knobs?: Record<string, string>; only?: string[]; skip?: string[]; iface?: string } {
+  return {
+    ...(options.knobs && Object.keys(options.knobs).length ? { knobs: options.knobs } : {}),
+    ...(options.only?.length ? { only: options.only } : {}),
+    ...(options.skip?.length ? { skip: options.skip } : {}),
+    ...(options.iface ? { iface: options.iface } : {}),
+  };
 }

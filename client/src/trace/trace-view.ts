@@ -13,6 +13,7 @@ import { LineHistory } from '../../../core/src/trace/line-history';
 import { parseTraceLine } from '../../../core/src/trace/trace-line';
 import type { Log } from '../log';
 import type { ActiveRun, RunManager, TraceBatch } from './run-manager';
+import { EventTables, EventTableState, EventsFromPage, EventsToPage } from './event-tables';
 
 export const TRACE_VIEW_ID = 'bpfdev.trace';
 
@@ -25,7 +26,7 @@ type ToPage =
   | { type: 'notice'; text: string; level: 'info' | 'warning' }
   | { type: 'title'; text: string; detail: string };
 
-type FromPage = { type: 'ready' } | { type: 'ack'; rows: number } | { type: 'clear' } | { type: 'save' } | { type: 'pause' };
+type FromPage = { type: 'ready' } | { type: 'ack'; rows: number } | { type: 'clear' } | { type: 'save' } | { type: 'pause' } | EventsFromPage;
 
 interface Counters {
   /** Lines received since the last clear. */
@@ -52,6 +53,8 @@ export interface TraceViewState {
   skipped: number;
   kept: number;
   paused: boolean;
+  /** One table per event map that sent records (issue #11), by map name. */
+  events: Record<string, EventTableState>;
 }
 
 const PRINTK_EVENT = 'bpf_trace_printk';
@@ -95,20 +98,26 @@ export class TraceView implements vscode.WebviewViewProvider, vscode.Disposable 
   private pending: string[] = [];
   private readonly knownRuns = new Map<number, ActiveRun>();
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly tables = new EventTables((message) => this.post(message), traceSettings);
 
   constructor(private readonly context: vscode.ExtensionContext, private readonly runs: RunManager, private readonly log: Log) {
     this.disposables.push(
       vscode.window.registerWebviewViewProvider(TRACE_VIEW_ID, this),
       runs.onTraceBatch((batch) => this.onBatch(batch)),
+      runs.onEventBatch((batch) => this.tables.onBatch(batch)),
       runs.onDidChange(() => this.onRunsChanged()),
       vscode.workspace.onDidChangeConfiguration((event) => {
-        if (event.affectsConfiguration('bpfdev.trace.historyLines')) this.resize();
+        if (event.affectsConfiguration('bpfdev.trace.historyLines')) { this.resize(); this.tables.resize(traceSettings().historyLines); }
         if (event.affectsConfiguration('bpfdev.trace.maxRows')) this.resetPage();
       }),
       vscode.commands.registerCommand('bpfdev.showTrace', () => this.reveal(false)),
       vscode.commands.registerCommand('bpfdev.trace.clear', () => this.clear()),
       vscode.commands.registerCommand('bpfdev.trace.save', (target?: vscode.Uri) => this.save(target)),
       vscode.commands.registerCommand('bpfdev.trace.togglePause', () => this.togglePause()),
+      // The events table's actions, also for tests and keybindings: the page calls the same code.
+      vscode.commands.registerCommand('bpfdev.trace.filterEvents', (map: string, text: string) => this.tables.setFilter(map, text)),
+      vscode.commands.registerCommand('bpfdev.trace.saveEvents', (map: string, target?: vscode.Uri, format?: 'jsonl' | 'csv') => this.tables.save(map, format, target)),
+      vscode.commands.registerCommand('bpfdev.trace.showEvents', async (map: string | null) => { await this.reveal(false); this.tables.select(map); return this.state(); }),
     );
   }
 
@@ -154,6 +163,7 @@ export class TraceView implements vscode.WebviewViewProvider, vscode.Disposable 
       skipped: this.skipped,
       kept: this.history.length,
       paused: this.paused,
+      events: this.tables.state(),
     };
   }
 
@@ -166,6 +176,7 @@ export class TraceView implements vscode.WebviewViewProvider, vscode.Disposable 
   }
 
   private pageGone(): void {
+    this.tables.pageGone();
     this.pageReady = false;
     this.inFlight = false;
     this.pending = [];
@@ -248,7 +259,7 @@ export class TraceView implements vscode.WebviewViewProvider, vscode.Disposable 
 
   private onMessage(message: FromPage): void {
     switch (message.type) {
-      case 'ready': this.pageReady = true; this.inFlight = false; this.resetPage(); this.updateTitle(); break;
+      case 'ready': this.pageReady = true; this.inFlight = false; this.resetPage(); this.tables.pageLoaded(); this.updateTitle(); break;
       case 'ack':
         this.inFlight = false;
         this.shownRows = message.rows;
@@ -257,6 +268,7 @@ export class TraceView implements vscode.WebviewViewProvider, vscode.Disposable 
       case 'clear': this.clear(); break;
       case 'save': void this.save(); break;
       case 'pause': this.togglePause(); break;
+      default: void this.tables.onMessage(message);
     }
   }
 
@@ -279,6 +291,7 @@ export class TraceView implements vscode.WebviewViewProvider, vscode.Disposable 
     this.history.clear();
     this.lost = 0;
     this.skipped = 0;
+    this.tables.clear();
     this.resetPage();
     return this.state();
   }
@@ -319,7 +332,7 @@ export class TraceView implements vscode.WebviewViewProvider, vscode.Disposable 
     return { path: uri.fsPath, lines: lines.length };
   }
 
-  private post(message: ToPage): Thenable<boolean> {
+  private post(message: ToPage | EventsToPage): Thenable<boolean> {
     return this.view ? this.view.webview.postMessage(message) : Promise.resolve(false);
   }
 
@@ -327,6 +340,7 @@ export class TraceView implements vscode.WebviewViewProvider, vscode.Disposable 
     const nonce = Array.from({ length: 24 }, () => Math.floor(Math.random() * 36).toString(36)).join('');
     const script = webview.asWebviewUri(vscode.Uri.joinPath(media, 'trace-view.js'));
     const style = webview.asWebviewUri(vscode.Uri.joinPath(media, 'trace-view.css'));
+    const eventsScript = webview.asWebviewUri(vscode.Uri.joinPath(media, 'event-tables.js'));
     return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -337,6 +351,8 @@ export class TraceView implements vscode.WebviewViewProvider, vscode.Disposable 
 <title>eBPF Trace</title>
 </head>
 <body>
+<div id="tabs" class="tabs" role="tablist" hidden><button id="tab-trace" class="tab selected" role="tab" data-map="">trace_pipe</button></div>
+<div id="trace-pane" class="pane">
 <div class="toolbar" role="toolbar">
   <span id="title" class="title"></span>
   <input id="filter" type="text" placeholder="Filter (text, or /regex/)" aria-label="Filter trace lines">
@@ -352,7 +368,22 @@ export class TraceView implements vscode.WebviewViewProvider, vscode.Disposable 
   </table>
   <p id="empty" class="empty">No trace lines yet. Programs print here with bpf_printk(); start one with “eBPF: Run on Target”.</p>
 </div>
+</div>
+<div id="events-pane" class="pane" hidden>
+<div class="toolbar" role="toolbar">
+  <span id="ev-title" class="title"></span>
+  <input id="ev-filter" type="text" placeholder="pid == 1234 && comm ~ /ssh/" aria-label="Filter the records by field">
+  <button id="ev-save-jsonl" title="Save the kept records that match the filter as JSON Lines">Save JSONL…</button>
+  <button id="ev-save-csv" title="Save the kept records that match the filter as CSV">Save CSV…</button>
+  <span id="ev-status" class="status" aria-live="polite"></span>
+</div>
+<div id="ev-error" class="filter-error" hidden></div>
+<div id="ev-scroller" class="scroller">
+  <table><thead><tr id="ev-head"></tr></thead><tbody id="ev-rows"></tbody></table>
+</div>
+</div>
 <script nonce="${nonce}" src="${script.toString()}"></script>
+<script nonce="${nonce}" src="${eventsScript.toString()}"></script>
 </body>
 </html>`;
   }
