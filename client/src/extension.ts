@@ -18,6 +18,9 @@ import { registerMapsCommands } from './commands/maps';
 import { registerNewProgramCommand } from './commands/new-program';
 import { registerInsertCtxStructCommand } from './commands/insert-ctx-struct';
 import { registerConfigureClangdCommand } from './commands/configure-clangd';
+import { registerRunConfiguration } from './debug/run-configuration';
+import { registerKnobsCommand } from './debug/knobs';
+import { registerCostLens } from './views/cost-lens';
 import type { BpfdevApi } from './api';
 
 export async function activate(context: vscode.ExtensionContext): Promise<BpfdevApi> {
@@ -38,6 +41,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<Bpfdev
   const client = await startLanguageClient(context, log, targets);
   registerRunCommand(context, runs, log);
   registerStopCommand(context, runs);
+  registerRunConfiguration(context, runs, targets, log);
+  registerKnobsCommand(context, targets);
+  registerCostLens(context, runs);
   registerVerifyCommand(context, client);
   registerSelectHostCommand(context, targets);
   registerHostReportCommand(context, targets);

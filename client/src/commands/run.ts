@@ -3,6 +3,13 @@ import * as vscode from 'vscode';
 import { isBpfDocument, settingsFor } from '../config';
 import type { Log } from '../log';
 import type { RunManager, RunSummary } from '../trace/run-manager';
+import type { CompileOptions } from '../../../host/src/compile';
+
+/** How a file compiles for a run, from its settings: Run on Target and the `bpfdev` run configuration. */
+export function compileOptionsFor(uri: vscode.Uri): CompileOptions {
+  const settings = settingsFor(uri);
+  return { clang: settings.clangPath, extraFlags: settings.extraCflags, ...(settings.compileOnTarget ? { compileOn: 'target' as const } : {}) };
+}
 
 export function registerRunCommand(context: vscode.ExtensionContext, runs: RunManager, log: Log): void {
   context.subscriptions.push(vscode.commands.registerCommand('bpfdev.run', async (target?: vscode.Uri | string): Promise<RunSummary | undefined> => {
@@ -14,11 +21,10 @@ export function registerRunCommand(context: vscode.ExtensionContext, runs: RunMa
       return undefined;
     }
     await document.save();
-    const settings = settingsFor(document.uri);
     try {
       return await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `eBPF: running ${vscode.workspace.asRelativePath(document.uri)}`, cancellable: false },
-        (progress) => runs.start(document.uri.fsPath, { clang: settings.clangPath, extraFlags: settings.extraCflags, ...(settings.compileOnTarget ? { compileOn: 'target' as const } : {}) }, (message) => progress.report({ message })),
+        (progress) => runs.start(document.uri.fsPath, compileOptionsFor(document.uri), (message) => progress.report({ message })),
       );
     } catch (error) {
       const hint = (error as { hint?: string }).hint;

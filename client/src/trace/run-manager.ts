@@ -29,6 +29,8 @@ export interface RunOptions {
 }
 
 export interface RunSummary {
+  /** The run's id (ActiveRun.id): what stopRun takes. */
+  runId: number;
   file: string;
   target: string;
   attached: { name: string; section: string; progId: number }[];
@@ -181,6 +183,7 @@ export class RunManager implements vscode.Disposable {
       throw error;
     }
     const summary: RunSummary = {
+      runId: run.id,
       file,
       target: target.name,
       attached: session.attached.map(({ name, section, progId }) => ({ name, section, progId })),

@@ -1,10 +1,12 @@
 /**
  * The "Running Programs" view: runs grouped by host, each with its attached programs (and the
- * ones that failed to attach, with why), and a Stop action that detaches that run only.
+ * ones that failed to attach, with why), and a Stop action that detaches that run only. Each
+ * program shows its runtime cost (run count, ns/run, % of one CPU) from the loader's stats.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ActiveRun, RunManager } from '../trace/run-manager';
+import { describeCost } from '../../../core/src/events/stats';
 
 export const RUNS_VIEW_ID = 'bpfdev.runs';
 
@@ -19,7 +21,10 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
   private readonly subscription: vscode.Disposable;
 
   constructor(private readonly runs: RunManager) {
-    this.subscription = runs.onDidChange(() => this.changed.fire(undefined));
+    this.subscription = vscode.Disposable.from(
+      runs.onDidChange(() => this.changed.fire(undefined)),
+      runs.onDidChangeStats(() => this.changed.fire(undefined)),
+    );
   }
 
   getTreeItem(node: Node): vscode.TreeItem {
@@ -47,8 +52,11 @@ export class RunsView implements vscode.TreeDataProvider<Node>, vscode.Disposabl
       case 'program': {
         const item = new vscode.TreeItem(node.name);
         item.id = `run:${node.run.id}:${node.name}`;
-        item.description = node.failure ? `not attached · ${node.section}` : `${node.section} · prog id ${node.progId}`;
-        item.tooltip = node.failure ? `${node.name} (${node.section}) was not attached: ${node.failure}` : `${node.name} (${node.section}), kernel program id ${node.progId}`;
+        const cost = node.failure ? undefined : node.run.costs.byName(node.name);
+        item.description = node.failure ? `not attached · ${node.section}` : cost ? describeCost(cost) : `${node.section} · prog id ${node.progId}`;
+        item.tooltip = node.failure ? `${node.name} (${node.section}) was not attached: ${node.failure}`
+          : `${node.name} (${node.section}), kernel program id ${node.progId}` +
+            (cost ? `\n${cost.runCount} runs, ${cost.runTimeNs} ns in total (BPF run-time stats, on while the run lasts)` : '');
         item.iconPath = new vscode.ThemeIcon(node.failure ? 'error' : 'symbol-event', node.failure ? new vscode.ThemeColor('problemsErrorIcon.foreground') : undefined);
         item.contextValue = node.failure ? 'bpfdev.program.failed' : 'bpfdev.program';
         return item;
