@@ -305,18 +305,20 @@ struct pt_regs___bpfdev_arm64 {
 #define BPF_URETPROBE(name, args...) BPF_KRETPROBE(name, ##args)
 
 /*
- * Whether syscalls go through a wrapper taking the user registers as a struct pt_regs *
- * (x86-64 since 4.17, arm64 since 5.0); libbpf and bpftool fill this in when loading.
- */
-extern int LINUX_HAS_SYSCALL_WRAPPER __kconfig;
-
-/*
  * A kprobe on a syscall, with the syscall's own arguments: `int BPF_KSYSCALL(name, int dfd,
- * const char *path)`. Through a wrapper the arguments are in the pt_regs its first argument
- * points to; without one, in ctx itself. Both are read with probes, which work for either.
+ * const char *path)`. Through a wrapper (x86-64 since 4.17, arm64 since 5.0) the arguments are
+ * in the pt_regs the wrapper's first argument points to; without one, in ctx itself. Both are
+ * read with probes, which work for either.
+ *
+ * LINUX_HAS_SYSCALL_WRAPPER is a Kconfig-like value the loader (libbpf, bpftool) fills in. It
+ * is declared by each expansion rather than once in this header: clang writes the BTF of an
+ * extern variable only when its first declaration is in the file being compiled, so one that
+ * lives in a precompiled header (bpfdev compiles with one) would reach the loader without BTF
+ * ("failed to find BTF for extern"). Repeating an identical extern declaration is valid C.
  */
 #define BPF_KSYSCALL(name, args...)						\
 	name(struct pt_regs *ctx);						\
+	extern _Bool LINUX_HAS_SYSCALL_WRAPPER __kconfig;			\
 	static __always_inline typeof(name(0)) ____##name(struct pt_regs *ctx, ##args); \
 	typeof(name(0)) name(struct pt_regs *ctx)				\
 	{									\
