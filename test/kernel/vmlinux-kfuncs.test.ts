@@ -149,6 +149,17 @@ void describe('vmlinux.h: kfunc declarations from the kernel\'s BTF', { skip }, 
       loadAll(await compileWithPch(source, 'lookup'), 'lookup-pch');
     });
 
+    void test('a program whose own kfunc declaration conflicts compiles without ours, says so, and loads', async () => {
+      const dir = fs.mkdirSync(path.join(workDir, 'conflict'), { recursive: true }) ?? path.join(workDir, 'conflict');
+      const source = path.join(dir, 'conflict.bpf.c');
+      fs.writeFileSync(source, TASK_LOOKUP('extern struct task_struct *bpf_task_from_pid(unsigned long long pid) __ksym;\nextern void bpf_task_release(struct task_struct *p) __ksym;\nextern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;\n'));
+      const result = await compileForTarget(source, target, { precompiledHeader: 'off', outputPath: path.join(dir, 'conflict.o') });
+      assert.ok(result.ok, result.output);
+      assert.deepEqual(result.diagnostics.filter((d) => d.severity === 'error'), []);
+      assert.ok(result.diagnostics.some((d) => d.severity === 'info' && d.message.includes('BPF_NO_KFUNC_PROTOTYPES') && d.message.includes('bpf_task_from_pid')));
+      loadAll(result.objectPath, 'conflict-compiled');
+    });
+
     void test('BPF_KSYSCALL\'s LINUX_HAS_SYSCALL_WRAPPER extern keeps its BTF, and the object loads', async () => {
       const source = path.join(repoRoot, 'bpf-headers', 'test-programs', 'ksyscall.bpf.c');
       const object = await compileWithPch(source, 'ksyscall');
