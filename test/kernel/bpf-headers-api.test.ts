@@ -33,7 +33,7 @@ const NEWER_NAMES = [
   '__arg_ctx', '__arg_nonnull', '__arg_nullable', '__arg_trusted', '__arg_arena', '__ulong', 'bpf_core_cast',
   'bpf_core_type_matches', 'BPF_CORE_WRITE_BITFIELD', 'BPF_UPROBE', 'BPF_URETPROBE', 'BPF_KSYSCALL', 'BPF_KPROBE_SYSCALL',
   'PT_REGS_PARM6', 'PT_REGS_PARM7', 'PT_REGS_PARM8', 'PT_REGS_PARM7_USER', 'PT_REGS_PARM1_SYSCALL', 'PT_REGS_PARM1_CORE_SYSCALL',
-  'BPF_PROG2', 'NULL', '__bpf_fastcall',
+  'BPF_PROG2', 'NULL', '__bpf_fastcall', 'bpf_usdt_arg_size',
 ];
 
 function skipReason(): string | undefined {

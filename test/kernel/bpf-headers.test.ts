@@ -43,6 +43,7 @@ const PROGRAMS: ProgramCase[] = [
   { name: 'seq_iter', load: true, libbpf: 'identical' },
   { name: 'btf_tracing', load: true, libbpf: { sections: 'BPF_CORE_READ_BITFIELD leaves the relocated offset in the loads instead of adding it to the pointer first' } },
   { name: 'uprobe', load: true, libbpf: 'if-libbpf-builds' },
+  { name: 'usdt', load: true, libbpf: { sections: 'bpf_usdt_arg is our own code; the maps and spec layout must match' } },
   { name: 'misc', load: true, libbpf: 'if-libbpf-builds' },
   { name: 'more_args', load: true, libbpf: 'if-libbpf-builds' },
   { name: 'iterators', load: true, libbpf: 'if-libbpf-builds' },
@@ -213,7 +214,9 @@ void describe('bpf-headers: our BPF headers with clang, bpftool and the kernel',
       assert.equal(result.code, 0, result.stderr);
       assert.deepEqual(diagnostics, [], `clang printed:\n${diagnostics.join('\n')}`);
       assert.ok(headers.some((h) => h === path.join(headersDir, 'bpf', 'bpf_helpers.h')), `bpf_helpers.h not read from ${headersDir}:\n${headers.join('\n')}`);
-      const foreign = headers.filter((h) => !h.startsWith(`${headersDir}/`) && !h.startsWith(`${vmlinuxDir}/`));
+      // usdt.bpf.h includes <linux/errno.h> where the system has it, as libbpf's does unconditionally.
+      const optional = (h: string) => /\/(?:linux|asm|asm-generic)\/errno(?:-base)?\.h$/.test(h) && headers.some((x) => x.endsWith('/bpf/usdt.bpf.h'));
+      const foreign = headers.filter((h) => !h.startsWith(`${headersDir}/`) && !h.startsWith(`${vmlinuxDir}/`) && !optional(h));
       assert.deepEqual(foreign, [], 'headers read from outside bpf-headers/ and the vmlinux.h directory');
       assert.ok(!headers.some((h) => h.startsWith(`${libbpfHeaders}/`)));
     });
@@ -265,6 +268,27 @@ void describe('bpf-headers: our BPF headers with clang, bpftool and the kernel',
         }
       });
     }
+
+    void test('usdt: the spec structs our header reads have the layout libbpf-dev\'s writes', () => {
+      // Member names, offsets and sizes, without type ids (they differ between the two builds).
+      const layout = (object: string) => {
+        const dump = spawnSync('bpftool', ['btf', 'dump', 'file', object], { encoding: 'utf8' });
+        assert.equal(dump.status, 0, dump.stderr);
+        const structs = new Map<string, string[]>();
+        let current: string[] | undefined;
+        for (const line of dump.stdout.split('\n')) {
+          const head = /^\[\d+\] (STRUCT|ENUM) '(__bpf_usdt\w*)'.*? size=(\d+)/.exec(line);
+          if (head) structs.set(head[2]!, current = [head[1]!, head[3]!]);
+          else if (/^\[/.test(line)) current = undefined;
+          else current?.push(line.trim().replace(/type_id=\d+ /, ''));
+        }
+        return Object.fromEntries(structs);
+      };
+      assert.ok(fs.existsSync(theirs('usdt')), 'the libbpf-dev build of usdt failed above');
+      const mine = layout(ours('usdt'));
+      assert.deepEqual(Object.keys(mine).sort(), ['__bpf_usdt_arg_spec', '__bpf_usdt_arg_type', '__bpf_usdt_spec']);
+      assert.deepEqual(mine, layout(theirs('usdt')));
+    });
 
     void test('helper ids and arities agree with libbpf-dev\'s bpf_helper_defs.h', () => {
       const declarations = (file: string) => new Map([...fs.readFileSync(file, 'utf8')
