@@ -241,12 +241,8 @@
 #define __BPF_REG_RET u_regs[15]
 #define __BPF_REG_RC u_regs[8]
 #define __BPF_REG_SP u_regs[14]
-/* sparc64's trap program counter; 32-bit kernels call it pc. */
-#if defined(__arch64__) || defined(__VMLINUX_H__)
+/* sparc64's trap program counter (BPF runs on 64-bit sparc only; -target bpf hides __arch64__). */
 #define __BPF_REG_IP tpc
-#else
-#define __BPF_REG_IP pc
-#endif
 #define __BPF_REG_PARM1_SYSCALL __BPF_REG_PARM1
 #define __BPF_REG_PARM2_SYSCALL __BPF_REG_PARM2
 #define __BPF_REG_PARM3_SYSCALL __BPF_REG_PARM3

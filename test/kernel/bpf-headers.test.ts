@@ -446,6 +446,34 @@ void describe('bpf-headers: our BPF headers with clang, bpftool and the kernel',
       assert.deepEqual(contextLoadOffsets(code).sort((a, b) => a - b), [16, 248, 256]);
     });
 
+    /**
+     * Each architecture's register file as its kernel lays it out (ABI facts), and the byte
+     * offsets PARM1, PARM3, SP, IP and RET must read. 32-bit arm is left out: its `long`
+     * registers are 8 bytes to -target bpf, so no layout written in C matches the kernel's.
+     */
+    const ARCH_LAYOUTS: { arch: string; types: string; offsets: number[] }[] = [
+      { arch: 's390', types: 'typedef struct { struct { __u64 mask, addr; } psw; __u64 gprs[16]; __u32 acrs[16]; __u64 orig_gpr2; } user_pt_regs;', offsets: [8, 32, 48, 128, 136] },
+      { arch: 'riscv', types: 'struct user_regs_struct { __u64 pc, ra, sp, gp, tp, t0, t1, t2, s0, s1, a0, a1, a2, a3, a4, a5, a6, a7; };', offsets: [0, 8, 16, 80, 96] },
+      { arch: 'loongarch', types: 'struct user_pt_regs { __u64 regs[32]; __u64 orig_a0; __u64 csr_era; __u64 csr_badv; __u64 reserved[10]; };', offsets: [8, 24, 32, 48, 264] },
+      { arch: 'powerpc', types: 'struct user_pt_regs { __u64 gpr[32]; __u64 nip, msr, orig_gpr3, ctr, link, xer, ccr, softe, trap, dar, dsisr, result; };', offsets: [8, 24, 40, 256, 288] },
+      { arch: 'mips', types: 'struct pt_regs { __u64 regs[32]; __u64 lo, hi, cp0_epc, cp0_badvaddr, cp0_status, cp0_cause; };', offsets: [32, 48, 232, 248, 272] },
+      { arch: 'sparc', types: 'struct pt_regs { __u64 u_regs[16]; __u64 tstate, tpc, tnpc; __u32 y, magic; };', offsets: [64, 80, 112, 120, 136] },
+    ];
+    for (const layout of ARCH_LAYOUTS) {
+      void test(`${layout.arch}: PARM1, PARM3, SP, IP and RET come from the ABI's registers`, async () => {
+        const dir = path.join(workDir, layout.arch);
+        fs.mkdirSync(dir, { recursive: true });
+        fs.writeFileSync(path.join(dir, 'types.h'), `${arm64Types.replace(/struct user_pt_regs.*\n/, 'struct pt_regs;\n')}${layout.types}\n`);
+        fs.writeFileSync(path.join(dir, 'probe.c'), probe.replace('PT_REGS_PARM3(ctx) + PT_REGS_SP(ctx) + PT_REGS_IP(ctx)', 'PT_REGS_PARM1(ctx) + PT_REGS_PARM3(ctx) + PT_REGS_SP(ctx) + PT_REGS_IP(ctx) + PT_REGS_RET(ctx)'));
+        const object = path.join(dir, 'probe.o');
+        const result = await run('clang', ['-target', 'bpf', '-O2', `-D__TARGET_ARCH_${layout.arch}`, '-nostdinc', '-I', headersDir, '-I', dir, '-Wall', '-c', path.join(dir, 'probe.c'), '-o', object]);
+        assert.equal(result.code, 0, result.stderr);
+        const code = objectLayout(object).programs.get('kprobe/x')?.code;
+        assert.ok(code);
+        assert.deepEqual([...new Set(contextLoadOffsets(code))].sort((a, b) => a - b), layout.offsets);
+      });
+    }
+
     void test('no target architecture: using PT_REGS_* is a compile error that names the fix', async () => {
       const dir = path.join(workDir, 'no-arch');
       fs.mkdirSync(dir, { recursive: true });
