@@ -4,7 +4,9 @@
  *  - every named struct/union/enum/typedef, each declared before anything that needs it;
  *  - the same memory layout as the kernel's types, checked member by member, so programs that
  *    read fields without CO-RE (tracepoint records, XDP/TC contexts) get the right offsets;
- *  - CO-RE by default: all records carry preserve_access_index through a clang pragma.
+ *  - CO-RE by default: all records carry preserve_access_index through a clang pragma;
+ *  - the kernel's kfuncs (FUNCs tagged `bpf_kfunc`) declared as weak .ksyms externs, as newer
+ *    bpftool writes them, so programs call them without declaring them.
  *
  * Ordering. A definition needs complete types for what it holds by value, but only a
  * declaration for what it reaches through a pointer. Tags named through a pointer at file
