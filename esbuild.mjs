@@ -16,4 +16,8 @@ await Promise.all([
   esbuild.build({ ...common, entryPoints: ['client/src/extension.ts'], outfile: 'dist/client.js' }),
   esbuild.build({ ...common, entryPoints: ['server/src/server.ts'], outfile: 'dist/server.js' }),
   esbuild.build({ ...common, entryPoints: ['cli/src/bpfdev.ts'], outfile: 'dist/bpfdev.js' }),
+  // Runs as root through `sudo -S` for editors' privileged session (host/src/privileged-session.ts).
+  esbuild.build({ ...common, entryPoints: ['host/src/privileged-broker.ts'], outfile: 'dist/privileged-broker.js' }),
+  // Started by host/src/loader-output.ts from beside whichever bundle runs it.
+  esbuild.build({ ...common, entryPoints: ['host/src/loader-output-worker.ts'], outfile: 'dist/loader-output-worker.js' }),
 ]);

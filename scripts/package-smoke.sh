@@ -52,7 +52,7 @@ echo "$VSIX: $size bytes (limit $MAX_BYTES)"
 [ "$size" -lt "$MAX_BYTES" ] || fail "$VSIX is $size bytes, over the 10 MB limit"
 
 listing="$(zipinfo "$VSIX")"
-for entry in extension/package.json extension/dist/client.js extension/dist/server.js \
+for entry in extension/package.json extension/dist/client.js extension/dist/server.js extension/dist/loader-output-worker.js \
   extension/bpf-headers/bpf/bpf_helpers.h "extension/loader/out/bpfdev-loader-$arch"; do
   grep -q " $entry\$" <<<"$listing" || fail "$VSIX lacks $entry"
 done

@@ -6,11 +6,16 @@ import { parseArgs } from 'node:util';
 import { runVerify } from './verify-command';
 import { runRun } from './run-command';
 import { runHost } from './host-command';
+import { runSetup } from './setup-command';
 
 const USAGE = `usage:
-  bpfdev verify FILE.bpf.c [--json]            compile, load in the target's verifier, report diagnostics
+  bpfdev verify INPUT... [--json]              compile, load in the target's verifier, report diagnostics;
+                                               INPUT: a source, a directory (its *.bpf.c, and *.c with SEC("...")),
+                                               or an object built with clang -g; exit 1 when anything fails
   bpfdev run FILE.bpf.c [--duration SECONDS]   compile, attach on the target, stream trace_pipe until Ctrl-C
   bpfdev host [--json]                         what the target can do: kernel, BTF, kprobes, fentry, privilege...
+  bpfdev setup [--yes] [--user NAME]           let a normal user load BPF programs without sudo (capability-enabled loader)
+  bpfdev setup --undo [--yes]                  remove what setup installed
 options:
   --host HOST              target host: an ~/.ssh/config alias, user@host[:port], or local (default)
   --trust-host-key SHA256:...  accept this exact host key fingerprint when the host is not in known_hosts
@@ -36,23 +41,32 @@ async function main(argv: string[]): Promise<number> {
       host: { type: 'string' },
       'trust-host-key': { type: 'string' },
       'remote-compile': { type: 'boolean', default: false },
+      yes: { type: 'boolean', short: 'y', default: false },
+      undo: { type: 'boolean', default: false },
+      user: { type: 'string' },
     },
   });
+  if (command === 'setup') return runSetup({ undo: values.undo ?? false, yes: values.yes ?? false, ...(values.user ? { user: values.user } : {}) });
   const target = { host: values.host, trustHostKey: values['trust-host-key'] };
   if (command === 'host') return runHost({ json: values.json ?? false, target });
-  const file = positionals[0];
-  if (!file || positionals.length > 1) {
-    process.stderr.write(`bpfdev ${command}: expected exactly one FILE\n\n${USAGE}`);
-    return 2;
-  }
   const compile = {
     clang: values.clang,
     extraFlags: values.cflags ? values.cflags.split(/\s+/).filter(Boolean) : [],
     ...(values['remote-compile'] ? { compileOn: 'target' as const } : {}),
   };
+  if (command === 'verify') {
+    if (positionals.length === 0) {
+      process.stderr.write(`bpfdev verify: expected at least one INPUT\n\n${USAGE}`);
+      return 2;
+    }
+    return runVerify(positionals, { json: values.json ?? false, compile, target });
+  }
+  const file = positionals[0];
+  if (!file || positionals.length > 1) {
+    process.stderr.write(`bpfdev ${command}: expected exactly one FILE\n\n${USAGE}`);
+    return 2;
+  }
   switch (command) {
-    case 'verify':
-      return runVerify(file, { json: values.json ?? false, compile, target });
     case 'run': {
       const duration = values.duration === undefined ? undefined : Number(values.duration);
       if (duration !== undefined && !(duration > 0)) {

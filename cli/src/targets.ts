@@ -14,7 +14,9 @@ export interface TargetOptions {
 }
 
 export async function openTarget(options: TargetOptions): Promise<Target> {
-  if (!options.host || options.host === 'local') return new LocalTarget();
+  // sudo's own prompt on this terminal when it wants a password (once per command); without a
+  // terminal the first privileged step fails with what to set up instead.
+  if (!options.host || options.host === 'local') return new LocalTarget({ terminal: true });
   return RemoteTarget.connect(options.host, {
     askHostKey: async (question) => {
       if (options.trustHostKey) return options.trustHostKey === question.fingerprint;

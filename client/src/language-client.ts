@@ -10,6 +10,7 @@ import { bpfFilePatterns } from './config';
 import type { Log } from './log';
 import type { TargetManager } from './targets/target-manager';
 import { bridgeTargetToServer } from './targets/server-bridge';
+import { answerPasswordRequests } from './privilege-prompt';
 import { DidChangeTargetNotification } from '../../protocol/src/protocol';
 
 export interface BpfLanguageClient {
@@ -35,7 +36,7 @@ export async function startLanguageClient(context: vscode.ExtensionContext, log:
     log.info(`verified ${params.uri}: ${params.programs.map((p) => `${p.name}=${p.verdict}`).join(', ') || 'no programs'} in ${Math.round(params.durationMs)} ms`);
     verified.fire(params);
   });
-  context.subscriptions.push(...bridgeTargetToServer(client, targets));
+  context.subscriptions.push(...bridgeTargetToServer(client, targets), answerPasswordRequests(client, targets.local));
   await client.start();
   // A host selected in an earlier session: the server verifies for it from the start.
   if (targets.remembered !== 'local') void client.sendNotification(DidChangeTargetNotification, { name: targets.remembered });

@@ -11,34 +11,45 @@ import {
   ProgramEvent, ReadyEvent,
 } from '../../core/src/loader/events';
 import type { MapsEvent } from '../../core/src/trace/map-dump';
+import type { VerifierReport } from '../../core/src/verifier/parse';
+import { LoaderOutputOptions, parseLoaderOutput } from './loader-output';
 import { Target, TargetError, TargetProcess } from './target';
 
 export interface VerifyOutcome {
   programs: ProgramEvent[];
+  /**
+   * Verifier logs parsed off the main thread with the output (a big output, see
+   * loader-output.ts), aligned with `programs`; for those, the program's `log` is only its tail.
+   */
+  parsedLogs: (VerifierReport | undefined)[];
   error?: LoaderErrorEvent;
   /** The loader's stderr, for logs. */
   stderr: string;
   exitCode: number | null;
 }
 
-export async function verifyOnTarget(target: Target, localObjectPath: string, logLevel?: number): Promise<VerifyOutcome> {
+/** `output.onProgress` hears about the parse of a big output (see loader-output.ts). */
+export async function verifyOnTarget(target: Target, localObjectPath: string, logLevel?: number, output: LoaderOutputOptions = {}): Promise<VerifyOutcome> {
   const [loader, objectPath] = await Promise.all([target.loaderPath(), target.upload(localObjectPath)]);
   const argv = [loader, 'verify', objectPath, ...(logLevel ? ['--log-level', String(logLevel)] : [])];
   const result = await target.exec(argv, { timeoutMs: 300_000, privileged: true })
     .finally(() => { if (objectPath !== localObjectPath) void target.discard?.(objectPath).catch(() => undefined); });
   const programs: ProgramEvent[] = [];
+  const parsedLogs: (VerifierReport | undefined)[] = [];
   let error: LoaderErrorEvent | undefined;
-  for (const line of result.stdout.toString('utf8').split('\n')) {
-    if (!line) continue;
-    const item = classifyLine(line);
+  const parsed = await parseLoaderOutput(result.stdout, output);
+  for (const [index, item] of parsed.items.entries()) {
     if (item.type !== 'event') continue;
-    if (item.event.event === 'program') programs.push(item.event as ProgramEvent);
+    if (item.event.event === 'program') {
+      programs.push(item.event as ProgramEvent);
+      parsedLogs.push(parsed.parsedLogs.get(index));
+    }
     else if (item.event.event === 'error') error = item.event as LoaderErrorEvent;
   }
   if (!error && programs.length === 0 && result.code !== 0) {
     error = { event: 'error', code: 'loader-failed', reason: `the loader exited with ${result.code ?? result.signal}: ${result.stderr.trim()}` };
   }
-  return { programs, ...(error ? { error } : {}), stderr: result.stderr, exitCode: result.code };
+  return { programs, parsedLogs, ...(error ? { error } : {}), stderr: result.stderr, exitCode: result.code };
 }
 
 export interface RunSessionEvents {

@@ -5,12 +5,28 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import { ExecOptions, ExecResult, Target, TargetError, TargetProcess } from './target';
 import { localLoaderPath } from './paths';
+import { capLoaderPath } from '../../core/src/privilege/state';
+import { detectPrivilege, Elevated, elevateLocal, ElevationOptions, PrivilegeState, wrapForSudo } from './privilege';
 
 export class LocalTarget implements Target {
   readonly name = 'local';
+  private privilege?: Promise<PrivilegeState>;
+  private elevating?: Promise<Elevated>;
+  private elevated?: Elevated;
 
-  exec(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
-    if (options.privileged) argv = asRoot(argv);
+  /** @param elevation how to ask for a password when sudo wants one (none: fail with advice) */
+  constructor(private readonly elevation: ElevationOptions = {}) {}
+
+  async exec(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
+    if (options.privileged) {
+      const elevated = await this.elevate();
+      if (elevated.how === 'session') return elevated.session.exec(argv, options);
+      if (elevated.how === 'sudo') argv = wrapForSudo(argv);
+    }
+    return this.execDirect(argv, options);
+  }
+
+  private execDirect(argv: string[], options: ExecOptions): Promise<ExecResult> {
     return new Promise((resolve, reject) => {
       const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
       const stdout: Buffer[] = [];
@@ -34,7 +50,13 @@ export class LocalTarget implements Target {
   }
 
   spawn(argv: string[], options: { privileged?: boolean } = {}): TargetProcess {
-    if (options.privileged) argv = asRoot(argv);
+    if (options.privileged) {
+      // loaderPath() has decided how to elevate by the time a loader is spawned; a caller that
+      // skipped it gets non-interactive sudo, which fails fast instead of prompting.
+      const elevated = this.elevated ?? (process.geteuid?.() === 0 ? undefined : { how: 'sudo' as const });
+      if (elevated?.how === 'session') return elevated.session.spawn(argv);
+      if (elevated?.how === 'sudo') argv = wrapForSudo(argv);
+    }
     const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
     child.stdin.on('error', () => undefined);
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
@@ -65,14 +87,59 @@ export class LocalTarget implements Target {
     return localPath;
   }
 
-  async loaderPath(): Promise<string> {
-    const loader = localLoaderPath(await this.arch());
+  /**
+   * The loader to run, deciding first how privileged commands run (which may ask for a password,
+   * unless `elevate` is false). The capability-enabled copy of `bpfdev setup` is preferred when
+   * it is what lets us load at all; privilegeState() checked that its content is this build's.
+   */
+  async loaderPath(options: { elevate?: boolean } = {}): Promise<string> {
+    const arch = await this.arch();
+    const loader = localLoaderPath(arch);
     try {
       await fs.access(loader);
     } catch {
       throw new TargetError(`the loader is not built (${loader})`, 'NO_LOADER', 'run `npm run build` (needs clang, libbpf-dev, libelf-dev)');
     }
-    return loader;
+    if (options.elevate === false) {
+      const state = process.geteuid?.() === 0 ? undefined : await this.privilegeState();
+      return state?.kind === 'capabilities' ? capLoaderPath(arch) : loader;
+    }
+    const elevated = await this.elevate();
+    return elevated.state.kind === 'capabilities' ? capLoaderPath(arch) : loader;
+  }
+
+  /** Who we are and what we may do here; read once (`bpfdev setup` in between needs a new target). */
+  privilegeState(): Promise<PrivilegeState> {
+    this.privilege ??= detectPrivilege(this);
+    this.privilege.catch(() => { this.privilege = undefined; });
+    return this.privilege;
+  }
+
+  /**
+   * Starts the privileged session with a password the user already typed for another process of
+   * the same editor (the client answers the server's question and passes the answer here), so one
+   * prompt serves both. A no-op once elevation is decided. The password lives only in this call.
+   */
+  async usePassword(password: string): Promise<void> {
+    if (this.elevating) return;
+    this.elevating = (async () => {
+      const elevated = await elevateLocal(await this.privilegeState(), { askPassword: async () => password });
+      this.elevated = elevated;
+      return elevated;
+    })();
+    this.elevating.catch(() => { this.elevating = undefined; });
+    await this.elevating.catch(() => undefined);
+  }
+
+  private elevate(): Promise<Elevated> {
+    this.elevating ??= (async () => {
+      const elevated = await elevateLocal(await this.privilegeState(), this.elevation);
+      this.elevated = elevated;
+      return elevated;
+    })();
+    // A cancelled or refused prompt may be retried by the next command.
+    this.elevating.catch(() => { this.elevating = undefined; });
+    return this.elevating;
   }
 
   async arch(): Promise<string> {
@@ -84,11 +151,7 @@ export class LocalTarget implements Target {
   }
 
   async dispose(): Promise<void> {
-    // Nothing held open.
+    // The privileged session, if any, ends with us: its loaders see stdin close and detach.
+    if (this.elevated?.how === 'session') this.elevated.session.dispose();
   }
-}
-
-/** Root runs commands directly; anyone else goes through non-interactive sudo, which fails fast with a clear message instead of prompting. */
-function asRoot(argv: string[]): string[] {
-  return process.geteuid?.() === 0 ? argv : ['sudo', '-n', '--', ...argv];
 }

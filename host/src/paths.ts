@@ -27,6 +27,14 @@ export function localLoaderPath(arch: string): string {
   return path.join(packageRoot(), 'loader', 'out', `bpfdev-loader-${arch}`);
 }
 
+/**
+ * Machine-wide cache, written only by a root process and readable by every user: a catalog
+ * fetched with privileges then serves users who cannot read tracefs (issue #9). Not created here.
+ */
+export function systemCacheDir(...parts: string[]): string {
+  return path.join(process.env.BPFDEV_SYSTEM_CACHE_DIR ?? '/var/cache/bpfdev', ...parts);
+}
+
 /** Per-user cache (vmlinux.h per kernel build, compiled objects); XDG layout. */
 export function cacheDir(...parts: string[]): string {
   const base = process.env.BPFDEV_CACHE_DIR

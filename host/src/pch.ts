@@ -197,7 +197,7 @@ function fileDigest(file: string): string {
 }
 
 /** The clang binary as a file (resolved through PATH and symlinks, with size and mtime), so an upgrade changes the key. */
-function clangIdentity(clang: string): string {
+export function clangIdentity(clang: string): string {
   const candidates = clang.includes('/') ? [clang] : (process.env.PATH ?? '').split(':').filter(Boolean).map((dir) => path.join(dir, clang));
   for (const candidate of candidates) {
     try {

@@ -10,12 +10,17 @@ import { quoteShellArgument } from '../../core/src/ssh/shell-quote';
 import { SshCallbacks, SshConnection } from './ssh/connection';
 import { ExecOptions, ExecResult, Target, TargetError, TargetProcess } from './target';
 import { localLoaderPath } from './paths';
+import { capLoaderPath } from '../../core/src/privilege/state';
+import { detectPrivilege, needsPasswordError, noPrivilegeError, PrivilegeState } from './privilege';
 
-type Privilege = 'root' | 'sudo';
+/** How privileged commands run on the host: as root, via `sudo -n`, or as is with the capability-enabled loader. */
+type Privilege = 'root' | 'sudo' | 'capabilities';
 
 export class RemoteTarget implements Target {
   private identity?: Promise<{ arch: string; release: string; home: string; uid: number; btfDigest: string | undefined }>;
   private privilege?: Promise<Privilege>;
+  private state?: Promise<PrivilegeState>;
+  private knownPrivilege?: Privilege;
   private workDir?: Promise<string>;
   private readonly uploaded = new Map<string, Promise<string>>();
 
@@ -34,7 +39,8 @@ export class RemoteTarget implements Target {
   }
 
   spawn(argv: string[], options: { privileged?: boolean } = {}): TargetProcess {
-    if (!options.privileged) return this.connection.spawn(argv);
+    if (!options.privileged || this.knownPrivilege === 'root' || this.knownPrivilege === 'capabilities') return this.connection.spawn(argv);
+    if (this.knownPrivilege === 'sudo') return this.connection.spawn(['sudo', '-n', '--', ...argv]);
     // Privilege is known by the time anything is spawned (upload/loaderPath ran first); if
     // not, resolve it inside the remote shell so spawn stays synchronous.
     return this.connection.spawnCommand(
@@ -82,14 +88,16 @@ export class RemoteTarget implements Target {
     await this.connection.exec(['rm', '-f', '--', remotePath]);
   }
 
-  async loaderPath(): Promise<string> {
+  async loaderPath(options: { elevate?: boolean } = {}): Promise<string> {
     const arch = await this.arch();
     const local = localLoaderPath(arch);
     if (!fs.existsSync(local)) {
       throw new TargetError(`${this.name} is ${arch} and no loader is built for ${arch}`, 'NO_LOADER',
         `build it with \`make -C loader ARCH=${arch}\` on a ${arch} machine, or choose a host of a supported architecture`);
     }
-    await this.requirePrivilege();
+    // The host report probes with whatever privilege there is; everything else needs some.
+    const privilege = options.elevate === false ? await this.tryPrivilege() : await this.requirePrivilege();
+    if (privilege === 'capabilities') return capLoaderPath(arch);
     return this.upload(local, 0o700);
   }
 
@@ -129,22 +137,29 @@ export class RemoteTarget implements Target {
     return this.requirePrivilege().catch(() => undefined);
   }
 
+  /** Who we are on the host and what we may do there (one round trip, never prompts). */
+  privilegeState(): Promise<PrivilegeState> {
+    this.state ??= detectPrivilege(this);
+    this.state.catch(() => { this.state = undefined; });
+    return this.state;
+  }
+
   private requirePrivilege(): Promise<Privilege> {
     this.privilege ??= (async () => {
-      const { uid } = await this.identify();
-      if (uid === 0) return 'root';
-      const sudo = await this.connection.exec(['sudo', '-n', 'true']);
-      if (sudo.code === 0) return 'sudo';
-      throw new TargetError(
-        `${this.name}: loading BPF programs needs root, and ${this.connection.host.user} is not root and cannot use sudo without a password`,
-        'NO_PRIVILEGE',
-        `log in as root, or allow passwordless sudo for ${this.connection.host.user} (e.g. "${this.connection.host.user} ALL=(root) NOPASSWD: ALL" in /etc/sudoers.d/bpfdev)`);
+      const state = await this.privilegeState();
+      // Over SSH there is no terminal of ours for sudo to prompt on: a password-only sudoer
+      // is told how to do without (bpfdev setup on the host, or NOPASSWD).
+      if (state.kind === 'sudo-password') throw needsPasswordError(state, this.name);
+      if (state.kind === 'none') throw noPrivilegeError(state, this.name);
+      this.knownPrivilege = state.kind;
+      return state.kind;
     })();
     return this.privilege;
   }
 
   private async asRoot(argv: string[]): Promise<string[]> {
-    return (await this.requirePrivilege()) === 'root' ? argv : ['sudo', '-n', '--', ...argv];
+    const privilege = await this.requirePrivilege();
+    return privilege === 'sudo' ? ['sudo', '-n', '--', ...argv] : argv;
   }
 
   private privateDir(): Promise<string> {

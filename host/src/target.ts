@@ -5,6 +5,7 @@
  * implementation quotes each argument itself, so file names cannot inject commands.
  */
 import type { Readable, Writable } from 'node:stream';
+import type { PrivilegeState } from '../../core/src/privilege/state';
 
 export interface ExecResult {
   code: number | null;
@@ -16,7 +17,7 @@ export interface ExecResult {
 export interface ExecOptions {
   input?: Uint8Array;
   timeoutMs?: number;
-  /** Needs root (BPF loads, tracefs): run as root, or through `sudo -n` when not root. */
+  /** Needs root (BPF loads, tracefs): run as root, through sudo, or as is when the loader has capabilities (see privilege.ts). */
   privileged?: boolean;
 }
 
@@ -40,8 +41,13 @@ export interface Target {
   upload(localPath: string): Promise<string>;
   /** Removes a file that upload() placed (a stopped run's object); a no-op for the local host. */
   discard?(path: string): Promise<void>;
-  /** The path of a loader binary runnable on the target. */
-  loaderPath(): Promise<string>;
+  /**
+   * The path of a loader binary runnable on the target. Decides how privileged commands run,
+   * which may ask for a password; `elevate: false` never asks (the host report's probe).
+   */
+  loaderPath(options?: { elevate?: boolean }): Promise<string>;
+  /** Who runs commands there and how they may load BPF (root, sudo, capabilities...); never prompts. */
+  privilegeState?(): Promise<PrivilegeState>;
   /** Machine architecture as `uname -m` prints it. */
   arch(): Promise<string>;
   /** Kernel release as `uname -r` prints it. */

@@ -122,3 +122,13 @@ export interface TargetLoaderPathResult { path: string }
  * (e.g. NO_PRIVILEGE with what to configure).
  */
 export interface TargetErrorData { code: string; hint?: string }
+
+/**
+ * server → client request `bpfdev/privilege/password`: sudo wants the user's password before the
+ * server can load BPF programs on the local host. The client asks the user (a password box) and
+ * answers; the server starts its one privileged session with it and drops it. Neither side
+ * stores or logs it. No `password`: the user cancelled.
+ */
+export const PrivilegePasswordRequest = 'bpfdev/privilege/password';
+export interface PrivilegePasswordParams { user: string; host: string }
+export interface PrivilegePasswordResult { password?: string }

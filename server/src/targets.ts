@@ -6,13 +6,21 @@ import type { Connection } from 'vscode-languageserver/node';
 import { LocalTarget } from '../../host/src/local-target';
 import type { Target } from '../../host/src/target';
 import { ClientTarget } from './client-target';
+import { PrivilegePasswordParams, PrivilegePasswordRequest, PrivilegePasswordResult } from '../../protocol/src/protocol';
 
 export class TargetProvider {
-  private readonly local = new LocalTarget();
-  private selected: Target = this.local;
+  private readonly local: LocalTarget;
+  private selected: Target;
   private readonly listeners: (() => void)[] = [];
 
-  constructor(private readonly connection?: Connection) {}
+  constructor(private readonly connection?: Connection) {
+    // When sudo wants a password, the client asks the user; the answer starts one privileged
+    // session that lasts as long as this server (host/src/privileged-session.ts).
+    this.local = new LocalTarget(connection ? {
+      askPassword: async (request) => (await connection.sendRequest<PrivilegePasswordResult>(PrivilegePasswordRequest, request satisfies PrivilegePasswordParams)).password,
+    } : {});
+    this.selected = this.local;
+  }
 
   current(): Target {
     return this.selected;

@@ -6,142 +6,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createMessageConnection, MessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
-import type {
-  CodeAction, CompletionItem, CompletionList, Diagnostic, Hover, Position, PublishDiagnosticsParams, TextEdit, WorkspaceEdit,
-} from 'vscode-languageserver-protocol';
-import { StatsRequest, StatsResult, TargetErrorData } from '../../protocol/src/protocol';
+import { ResponseError } from 'vscode-jsonrpc/node';
+import type { CodeAction, CompletionList, TextEdit, WorkspaceEdit } from 'vscode-languageserver-protocol';
+import { TargetErrorData } from '../../protocol/src/protocol';
 import { kernelSkipReason, repoRoot } from '../support/kernel';
+import { applyEdits, at, Session } from '../support/lsp-session';
 
 const skip = kernelSkipReason();
-const SERVER = path.join(repoRoot, 'dist', 'server.js');
 const LOADER = path.join(repoRoot, 'loader', 'out', `bpfdev-loader-${os.machine()}`);
-
-/** Splits `source` at its single `|` marker: the text and the marker's LSP position. */
-function at(source: string): { text: string; position: Position } {
-  const offset = source.indexOf('|');
-  assert.ok(offset !== -1 && source.indexOf('|', offset + 1) === -1, 'exactly one | marker');
-  const before = source.slice(0, offset).split('\n');
-  return { text: source.slice(0, offset) + source.slice(offset + 1), position: { line: before.length - 1, character: before[before.length - 1].length } };
-}
-
-function offsetOf(text: string, position: Position): number {
-  const lines = text.split('\n');
-  return lines.slice(0, position.line).reduce((sum, line) => sum + line.length + 1, 0) + position.character;
-}
-
-function applyEdits(text: string, edits: TextEdit[]): string {
-  const sorted = [...edits].sort((a, b) => offsetOf(text, b.range.start) - offsetOf(text, a.range.start));
-  let result = text;
-  for (const edit of sorted) result = result.slice(0, offsetOf(result, edit.range.start)) + edit.newText + result.slice(offsetOf(result, edit.range.end));
-  return result;
-}
-
-/** One server process and the client side of its connection. */
-class Session {
-  private readonly diagnostics = new Map<string, Diagnostic[]>();
-  private readonly waiters: (() => void)[] = [];
-  private version = 0;
-  readonly log: string[] = [];
-
-  private constructor(readonly child: ChildProcess, readonly connection: MessageConnection) {
-    connection.onNotification('textDocument/publishDiagnostics', (params: PublishDiagnosticsParams) => {
-      this.diagnostics.set(params.uri, params.diagnostics);
-      for (const wake of this.waiters.splice(0)) wake();
-    });
-    connection.onNotification('window/logMessage', (params: { message: string }) => { this.log.push(params.message); });
-    connection.onNotification(() => undefined);
-    // Verification on open/save would compile; these tests are about the catalog features.
-    connection.onRequest('workspace/configuration', (params: { items: unknown[] }) => params.items.map(() => ({ verifyOnSave: false })));
-    connection.onRequest('client/registerCapability', () => null);
-  }
-
-  static async start(cacheDir: string, configure?: (connection: MessageConnection) => void): Promise<Session> {
-    const child = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, BPFDEV_CACHE_DIR: cacheDir } });
-    const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
-    const session = new Session(child, connection);
-    configure?.(connection);
-    connection.listen();
-    await connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: { workspace: { configuration: true } } });
-    await connection.sendNotification('initialized', {});
-    return session;
-  }
-
-  async open(uri: string, text: string): Promise<void> {
-    await this.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'c', version: ++this.version, text } });
-  }
-
-  async change(uri: string, text: string): Promise<void> {
-    await this.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version: ++this.version }, contentChanges: [{ text }] });
-  }
-
-  /** Sets the document to `source` (minus its marker) and asks for completions at the marker. */
-  async complete(uri: string, source: string): Promise<CompletionList> {
-    const { text, position } = at(source);
-    await this.change(uri, text);
-    return this.connection.sendRequest('textDocument/completion', { textDocument: { uri }, position });
-  }
-
-  async hover(uri: string, source: string): Promise<Hover | null> {
-    const { text, position } = at(source);
-    await this.change(uri, text);
-    return this.connection.sendRequest('textDocument/hover', { textDocument: { uri }, position });
-  }
-
-  resolve(item: CompletionItem): Promise<CompletionItem> {
-    return this.connection.sendRequest('completionItem/resolve', item);
-  }
-
-  stats(): Promise<StatsResult> {
-    return this.connection.sendRequest(StatsRequest);
-  }
-
-  /** Resolves with the document's diagnostics once a publish satisfies `accept`; rejects at the deadline. */
-  waitForDiagnostics(uri: string, accept: (diagnostics: Diagnostic[]) => boolean, timeoutMs = 30_000): Promise<Diagnostic[]> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching diagnostics for ${uri} within ${timeoutMs} ms; last: ${JSON.stringify(this.diagnostics.get(uri))}`)), timeoutMs);
-      const check = () => {
-        const current = this.diagnostics.get(uri);
-        if (current && accept(current)) {
-          clearTimeout(timer);
-          resolve(current);
-        } else this.waiters.push(check);
-      };
-      check();
-    });
-  }
-
-  /** Shuts the server down (idempotent); a server that does not exit on `exit` is killed. */
-  close(): Promise<void> {
-    this.closing ??= this.shutdown();
-    return this.closing;
-  }
-
-  private closing?: Promise<void>;
-
-  private async shutdown(): Promise<void> {
-    const exited = this.child.exitCode !== null || this.child.signalCode !== null
-      ? Promise.resolve()
-      : new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => { timer = setTimeout(resolve, 10_000); });
-    try {
-      await Promise.race([this.connection.sendRequest('shutdown'), exited, deadline]);
-      await this.connection.sendNotification('exit');
-    } catch {
-      // Already gone: nothing to shut down.
-    }
-    await Promise.race([exited, deadline]);
-    clearTimeout(timer);
-    this.connection.dispose();
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
-    await exited;
-  }
-}
 
 const labels = (list: CompletionList) => list.items.map((item) => item.label);
 const TRACEPOINT_PROGRAM = 'SEC("tracepoint/syscalls/sys_enter_openat")\nint on_openat(void *ctx)\n{\n\treturn 0;\n}\n';

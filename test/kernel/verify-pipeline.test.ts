@@ -232,7 +232,8 @@ test('a missing fentry/tp_btf target: which one, and the kernel\'s closest names
 
 /** The README's document: these keys, these types. */
 function assertDocumentedShape(document: Record<string, unknown>): void {
-  assert.deepEqual(Object.keys(document).sort(), ['compiled', 'diagnostics', 'file', 'programs']);
+  assert.deepEqual(Object.keys(document).sort(), ['compiled', 'diagnostics', 'file', 'flagsSource', 'programs']);
+  assert.ok(['compile_commands.json', 'compile_flags.txt', 'go:generate', 'none'].includes((document.flagsSource as { kind: string }).kind));
   assert.equal(typeof document.file, 'string');
   assert.equal(typeof document.compiled, 'boolean');
   for (const diagnostic of document.diagnostics as Record<string, unknown>[]) {

@@ -81,3 +81,18 @@ test('--remote-compile builds with the host\'s clang and maps its diagnostics ba
   assert.equal(passed.status, 0, passed.stdout + passed.stderr);
   assert.equal((JSON.parse(passed.stdout) as { programs: { verdict: string }[] }).programs[0].verdict, 'ok');
 });
+
+test('--remote-compile takes the project\'s macros and system include dirs, and says which local include dirs it left behind', { skip, timeout: 90_000 }, () => {
+  const dir = fs.mkdtempSync('/tmp/bpfdev-remote-flags-test-');
+  const file = path.join(dir, 'prog.bpf.c');
+  fs.writeFileSync(path.join(dir, 'compile_flags.txt'), '-DFROM_PROJECT=1\n-Ilocal-only\n');
+  fs.writeFileSync(file, '#include <linux/bpf.h>\n#include <asm/errno.h>\n#include <bpf/bpf_helpers.h>\n_Static_assert(FROM_PROJECT && EPERM == 1, "project macro, host system headers");\n' +
+    'char LICENSE[] SEC("license") = "GPL";\nSEC("xdp")\nint f(struct xdp_md *ctx) { return XDP_PASS; }\n');
+  const result = spawnSync(process.execPath, [cli, 'verify', file, '--json', '--host', 'bpfdev-test', '--remote-compile'], { encoding: 'utf8', env });
+  assert.equal(result.status, 0, result.stdout + result.stderr);
+  const document = JSON.parse(result.stdout) as { flagsSource: { kind: string }; diagnostics: { severity: string; message: string }[]; programs: { verdict: string }[] };
+  assert.equal(document.flagsSource.kind, 'compile_flags.txt');
+  assert.equal(document.programs[0].verdict, 'ok');
+  const warning = document.diagnostics.find((d) => d.severity === 'warning' && d.message.includes('not uploaded'));
+  assert.ok(warning?.message.includes(`-I ${path.join(dir, 'local-only')}`), JSON.stringify(document.diagnostics));
+});

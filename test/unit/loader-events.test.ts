@@ -26,6 +26,19 @@ test('the splitter reassembles lines across chunks and bounds a runaway line', (
   assert.deepEqual(splitter.push(bigEvent.slice(20) + '\n'), [bigEvent]);
 });
 
+test('the splitter reassembles a 32 MB event line from 64 KB chunks in linear time', { timeout: 60_000 }, () => {
+  // Re-joining the growing line on every chunk, as it once did, takes minutes for this one.
+  const line = `${EVENT_MARK}{"event":"program","log":"${'0: (b7) r0 = 0\\n'.repeat(2 * 1024 * 1024)}"}`;
+  const splitter = new LineSplitter();
+  const lines: string[] = [];
+  const text = `${line}\ntrace after it\n`;
+  for (let at = 0; at < text.length; at += 65536) lines.push(...splitter.push(text.slice(at, at + 65536)));
+  lines.push(...splitter.end());
+  assert.equal(lines.length, 2);
+  assert.ok(lines[0] === line, 'the event line came back whole');
+  assert.equal(lines[1], 'trace after it');
+});
+
 test('the trace buffer keeps the newest lines and counts the dropped ones', () => {
   const buffer = new TraceBuffer(3);
   for (let i = 1; i <= 5; i++) buffer.push(`line ${i}`);

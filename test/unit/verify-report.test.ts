@@ -61,8 +61,12 @@ test('the README documents the keys the report has', () => {
   const readme = readFileSync(README, 'utf8');
   const example = /```json\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('## CLI')))?.[1];
   assert.ok(example, 'no JSON example under ## CLI');
-  const documented = JSON.parse(example.replace(/"\.\.\."/g, '"x"')) as Record<string, unknown>;
+  const { flagsSource, ...documented } = JSON.parse(example.replace(/"\.\.\."/g, '"x"')) as Record<string, unknown>;
   assertDocumentedShape(documented);
+  // Added by host/verify.ts, which resolved the compile's flags: where they came from (issue #9).
+  const origin = flagsSource as Record<string, unknown>;
+  assert.ok(['compile_commands.json', 'compile_flags.txt', 'go:generate', 'none'].includes(origin.kind as string), 'flagsSource.kind');
+  assert.ok(Array.isArray(origin.flags) && Array.isArray(origin.dropped), 'flagsSource.flags, .dropped');
   const report = asJson(buildVerifyReport(inputsFor('null-deref-map-value', 'tracepoint/syscalls/sys_enter_openat', 'count_openat'))) as Record<string, Record<string, unknown>[]>;
   for (const key of Object.keys((documented.diagnostics as Record<string, unknown>[])[0])) assert.ok(key in report.diagnostics[0], `diagnostics[].${key}`);
   for (const key of Object.keys((documented.programs as Record<string, unknown>[])[0])) assert.ok(key in report.programs[0], `programs[].${key}`);

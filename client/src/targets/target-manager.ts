@@ -9,11 +9,13 @@ import { RemoteTarget } from '../../../host/src/remote-target';
 import type { Target } from '../../../host/src/target';
 import type { HostKeyQuestion } from '../../../host/src/ssh/connection';
 import type { Log } from '../log';
+import { askSudoPassword } from '../privilege-prompt';
 
 const SELECTED_KEY = 'bpfdev.selectedTarget';
 
 export class TargetManager implements vscode.Disposable {
-  private readonly local = new LocalTarget();
+  /** Runs on this machine; sudo's password, when needed, is asked once (privilege-prompt.ts). */
+  readonly local = new LocalTarget({ askPassword: askSudoPassword });
   private target: Target = this.local;
   private connecting?: Promise<Target>;
   private readonly usedSecretKeys = new Set<string>();

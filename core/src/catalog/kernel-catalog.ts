@@ -13,7 +13,9 @@ import { BtfKind } from '../btf/types';
 import { all as allHelpers } from '../helpers/index';
 import { buildKallsymsTables, KallsymsTables, kallsymsIndexFromTables, KernelCapabilities } from '../kallsyms/index';
 import type { BtfLookup, HelperInfo, KernelCatalog } from '../language/catalog';
+import { tracepointsFromBtf, TracepointReference } from '../tracefs/btf-tracepoints';
 import { buildTracepointCatalog, TracepointCatalogEntry } from '../tracefs/catalog';
+import type { TracepointFormat } from '../tracefs/format';
 
 export interface CatalogInputs {
   kallsyms: string;
@@ -64,6 +66,8 @@ export function parseFetchOutput(text: string): { inputs: CatalogInputs; errors:
     at = next < 0 ? text.length : next + 1;
   }
   if (!sections.has('kallsyms')) errors.push('the host returned no /proc/kallsyms');
+  // What the host could not read (no root): skipped, and said.
+  for (const note of (sections.get('notes') ?? '').split('\n')) if (note.trim()) errors.push(note.trim());
   const formats = new Map<string, string>();
   const formatText = sections.get('formats') ?? '';
   // `head` prints "==> category/event/format <==" before each file.
@@ -168,6 +172,11 @@ export interface PrebuiltCatalog {
   };
   /** `[category, event, format text]` per tracepoint. */
   tracepoints: [string, string, string][];
+  /**
+   * Tracepoints reconstructed from BTF and kallsyms because tracefs was not readable
+   * (tracepointsFromBtf); `tracepoints` is then empty. Never cached: a privileged read does better.
+   */
+  derivedTracepoints?: { summary: string; entries: [string, string, TracepointFormat | null][] };
   capabilities: KernelCapabilities;
   libbpfVersion?: string;
   loaderVersion?: string;
@@ -232,8 +241,13 @@ export function catalogFromPrebuilt(prebuilt: PrebuiltCatalog, btf?: LazyBtfLook
     skipped: kallsyms.skipped,
   };
   const entries = prebuilt.tracepoints.map(([category, event, formatText]): TracepointCatalogEntry => ({ category, event, formatText }));
+  const derived = prebuilt.tracepoints.length === 0 ? prebuilt.derivedTracepoints : undefined;
+  if (derived) {
+    for (const [category, event, format] of derived.entries) entries.push({ category, event, ...(format ? { format } : {}) });
+  }
   return {
     tracepoints: buildTracepointCatalog(entries),
+    ...(derived ? { tracepointsPartial: derived.summary } : {}),
     kallsyms: kallsymsIndexFromTables(tables),
     ...(btf ? { btf } : {}),
     helpers: helperInfos(),
@@ -269,6 +283,10 @@ export function validatePrebuiltCatalog(value: unknown): { prebuilt?: PrebuiltCa
     return { error: 'catalog tracepoints are not [category, event, format] triples' };
   }
   if (!isRecord(value.capabilities) || !isRecord(value.provenance)) return { error: 'catalog has no capabilities or provenance' };
+  const derived = value.derivedTracepoints;
+  if (derived !== undefined && (!isRecord(derived) || typeof derived.summary !== 'string' || !Array.isArray(derived.entries))) {
+    return { error: 'catalog derivedTracepoints is malformed' };
+  }
   return { prebuilt: value as unknown as PrebuiltCatalog };
 }
 
@@ -309,6 +327,21 @@ export function btfFunctionNames(btf: Btf): Set<string> {
     if (btf.kindOf(id) === BtfKind.Func) names.add(btf.nameOf(id));
   }
   return names;
+}
+
+/**
+ * Fills `derivedTracepoints` when the fetch read no tracefs format (no privileges): names and
+ * layouts from the BTF and the raw kallsyms text (its line order matters), categories and
+ * syscall arguments lent by `reference`. Returns notes on what it could not do.
+ */
+export function addBtfTracepoints(prebuilt: PrebuiltCatalog, btf: Btf, kallsyms: string, reference?: TracepointReference): string[] {
+  if (prebuilt.tracepoints.length > 0) return [];
+  const derived = tracepointsFromBtf(btf, kallsyms, reference);
+  prebuilt.derivedTracepoints = {
+    summary: derived.summary,
+    entries: derived.entries.map((entry) => [entry.category, entry.event, entry.format ?? null]),
+  };
+  return derived.errors;
 }
 
 /** Convenience for tests and tools: inputs → catalog in one call. */

@@ -22,9 +22,9 @@ export interface BpfHelperArg {
 
 /** Where the catalog came from, so a hover can say which kernel headers it reflects. */
 export interface HelperCatalogSource {
+  /** The UAPI header it was generated from, repository-relative (third_party/linux-uapi/PROVENANCE says which kernel). */
   file: string;
-  /** The Debian package and version that installed `file`. */
-  package: string;
+  /** Of `file`'s bytes: content, not a package revision, identifies the source (issue #9). */
   sha256: string;
   generator: string;
   /** Helpers the source lists by id but documents no prototype for. */

@@ -54,6 +54,12 @@ export interface UserSpaceCatalog {
 
 export interface KernelCatalog {
   tracepoints?: TracepointCatalog;
+  /**
+   * Set when `tracepoints` was reconstructed from a partial source (BTF and kallsyms, because
+   * tracefs was not readable): says so. A name missing from it may still exist, so the service
+   * never reports one as an error.
+   */
+  tracepointsPartial?: string;
   kallsyms?: KallsymsIndex;
   btf?: BtfLookup;
   helpers?: readonly HelperInfo[];

@@ -5,7 +5,7 @@
 import { KernelSymbol } from '../kallsyms/index';
 import { DATA_SECTIONS, SECTION_DEFS, SectionDef } from '../sections/definitions';
 import { findSectionDef } from '../sections/parse';
-import { eventFields, fieldDeclaration } from '../tracefs/format';
+import { eventFields, fieldDeclaration, formatOrigin } from '../tracefs/format';
 import {
   ITER_TARGETS,
   KernelCatalog,
@@ -265,7 +265,7 @@ function addDeferredDetails(item: Partial<CompletionItem>, data: CompletionData,
       const format = catalog.tracepoints?.get(data.category, data.event)?.format;
       if (!format) return;
       const fields = eventFields(format);
-      item.detail = `ID ${format.id} · ${fields.length} fields`;
+      item.detail = `${formatOrigin(format)} · ${fields.length} fields`;
       item.documentation = codeBlock(fields.map((field) => `${fieldDeclaration(field)};`).join('\n'));
       return;
     }

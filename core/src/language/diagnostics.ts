@@ -111,15 +111,18 @@ function checkCapabilities(def: SectionDef, section: SectionUse, catalog: Kernel
 }
 
 /** `what` may hold `%s` for the quoted name; `candidates` is either the pool to pick a "did you mean" from, or an already chosen suggestion. */
-type MissingReporter = (part: SectionPart, code: string, what: string, candidates: readonly string[] | string | undefined) => void;
+type MissingReporter = (part: SectionPart, code: string, what: string, candidates: readonly string[] | string | undefined, partial?: string) => void;
 
 function checkTarget(def: SectionDef, section: SectionUse, catalog: KernelCatalog, out: Diagnostic[]): void {
   const target = section.parsed.target;
   if (!target) return;
   const rangeOf = (part: SectionPart) => ({ start: section.contentStart + part.start, end: section.contentStart + part.end });
-  const missing: MissingReporter = (part, code, what, candidates) => {
-    const message = what.includes('%s') ? what.replace('%s', `"${part.text}"`) : `${what} "${part.text}" does not exist on the target kernel`;
-    const diagnostic: Diagnostic = { range: rangeOf(part), severity: 'error', code, message };
+  const missing: MissingReporter = (part, code, what, candidates, partial) => {
+    const message = partial
+      ? `"${part.text}" is not among the tracepoints known without reading tracefs (${partial}); it may still exist`
+      : what.includes('%s') ? what.replace('%s', `"${part.text}"`) : `${what} "${part.text}" does not exist on the target kernel`;
+    // A partial catalog cannot prove absence: say what it knows, as information.
+    const diagnostic: Diagnostic = { range: rangeOf(part), severity: partial ? 'information' : 'error', code, message };
     const suggestion =
       typeof candidates === 'string' || candidates === undefined ? candidates : suggestSimilar(sortedCopy(candidates), part.text, 1)[0];
     if (suggestion) {
@@ -134,9 +137,9 @@ function checkTarget(def: SectionDef, section: SectionUse, catalog: KernelCatalo
       const tracepoints = catalog.tracepoints;
       if (!tracepoints || !target.category || !target.event) return;
       if (!tracepoints.hasCategory(target.category.text)) {
-        missing(target.category, 'unknown-tracepoint-category', 'tracepoint category', tracepoints.categories());
+        missing(target.category, 'unknown-tracepoint-category', 'tracepoint category', tracepoints.categories(), catalog.tracepointsPartial);
       } else if (!tracepoints.get(target.category.text, target.event.text)) {
-        missing(target.event, 'unknown-tracepoint', `tracepoint category "${target.category.text}" has no event %s`, tracepoints.events(target.category.text));
+        missing(target.event, 'unknown-tracepoint', `tracepoint category "${target.category.text}" has no event %s`, tracepoints.events(target.category.text), catalog.tracepointsPartial);
       }
       return;
     }

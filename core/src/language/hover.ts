@@ -1,6 +1,6 @@
 /** Hover text for SEC() strings (what the section means on this kernel) and for helper names. */
 import { DATA_SECTIONS } from '../sections/definitions';
-import { eventFields, fieldDeclaration } from '../tracefs/format';
+import { eventFields, fieldDeclaration, formatOrigin } from '../tracefs/format';
 import { BtfFunctionPrototype, KernelCatalog, helperByName, rawTracepointNames } from './catalog';
 import { sectionDocumentation, symbolTags } from './completion';
 import { BpfDocument, SectionUse, isInCommentOrLiteral, parseBpfDocument, sectionAt } from './document';
@@ -44,7 +44,7 @@ function hoverSection(section: SectionUse, catalog: KernelCatalog): Hover | unde
     if (info?.format) {
       const fields = eventFields(info.format);
       parts.push(
-        `**${info.category}:${info.event}** · ID ${info.format.id} · ${fields.length} fields`,
+        `**${info.category}:${info.event}** · ${formatOrigin(info.format)} · ${fields.length} fields`,
         codeBlock(fields.map((field) => `${fieldDeclaration(field)}; /* offset ${field.offset}, size ${field.size} */`).join('\n')),
       );
       if (info.format.printFmt) parts.push(`print fmt: \`${clip(info.format.printFmt, 300)}\``);

@@ -8,6 +8,8 @@ export { doComplete, resolveCompletionItem } from './completion';
 export type { CompletionData, CompletionItem, CompletionKind, CompletionList, CompletionOptions, TextEdit } from './completion';
 export { doHover } from './hover';
 export type { Hover } from './hover';
+export { includeAt, includeHover } from './include-hover';
+export type { IncludeDirective, IncludeResolution } from './include-hover';
 export { doValidate } from './diagnostics';
 export type { Diagnostic, DiagnosticFix, Severity } from './diagnostics';
 export { getCodeActions } from './code-actions';

@@ -73,24 +73,35 @@ export function classifyLine(line: string): StreamItem {
  * carries a whole verifier log (tens of MB for big programs) and comes from our own loader.
  */
 export class LineSplitter {
-  private tail = '';
+  /**
+   * The unfinished line in the pieces it came in, joined once its newline arrives: joining a
+   * growing 40 MB event line again on every 64 KB chunk took minutes (issue #9).
+   */
+  private pending: string[] = [];
+  private pendingLength = 0;
   constructor(private readonly maxLineLength = 1 << 20) {}
 
   push(chunk: string): string[] {
-    const text = this.tail + chunk;
-    const lines = text.split('\n');
-    this.tail = lines.pop() ?? '';
-    if (this.tail.length > this.maxLineLength && !this.tail.startsWith(EVENT_MARK)) {
-      lines.push(this.tail);
-      this.tail = '';
-    }
+    const pieces = chunk.split('\n');
+    const rest = pieces.pop() ?? '';
+    const lines = pieces;
+    if (lines.length > 0) lines[0] = this.take() + lines[0];
+    if (rest) { this.pending.push(rest); this.pendingLength += rest.length; }
+    // Pieces kept are never empty, so the first one starts the line.
+    if (this.pendingLength > this.maxLineLength && !this.pending[0]!.startsWith(EVENT_MARK)) lines.push(this.take());
     return lines;
   }
 
   /** Returns what is left once the stream has ended. */
   end(): string[] {
-    const rest = this.tail;
-    this.tail = '';
+    const rest = this.take();
     return rest ? [rest] : [];
+  }
+
+  private take(): string {
+    const line = this.pending.length === 1 ? this.pending[0]! : this.pending.join('');
+    this.pending = [];
+    this.pendingLength = 0;
+    return line;
   }
 }

@@ -9,6 +9,8 @@ export interface TracepointCatalogEntry {
   event: string;
   /** Absent when only `available_events` was read; the event is then known but its layout is not. */
   formatText?: string;
+  /** A layout built without a format file (from BTF, see btf-tracepoints.ts); used when there is no `formatText`. */
+  format?: TracepointFormat;
 }
 
 export interface TracepointInfo {
@@ -61,7 +63,7 @@ export function buildTracepointCatalog(entries: Iterable<TracepointCatalogEntry>
       byCategory.set(entry.category, events);
     }
     if (events.has(entry.event)) continue;
-    const info = new LazyTracepointInfo(entry.category, entry.event, entry.formatText);
+    const info = new LazyTracepointInfo(entry.category, entry.event, entry.formatText, entry.format);
     events.set(entry.event, info);
     const sameName = byEventName.get(entry.event);
     if (sameName) sameName.push(info);
@@ -103,8 +105,9 @@ class LazyTracepointInfo implements TracepointInfo {
   private text: string | undefined;
   private parsed?: { format?: TracepointFormat; errors: ParseError[] };
 
-  constructor(readonly category: string, readonly event: string, formatText: string | undefined) {
+  constructor(readonly category: string, readonly event: string, formatText: string | undefined, built: TracepointFormat | undefined) {
     this.text = formatText;
+    if (formatText === undefined && built) this.parsed = { format: built, errors: [] };
   }
 
   get format(): TracepointFormat | undefined {

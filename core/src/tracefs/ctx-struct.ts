@@ -42,7 +42,9 @@ export function tracepointCtxStruct(format: TracepointFormat, options: CtxStruct
   const fields = [...format.fields].sort((a, b) => a.offset - b.offset);
   const lines: string[] = [];
   const where = options.category ? `${options.category}/${format.name}` : format.name;
-  lines.push(`/* Record of tracepoint ${where} (ID ${format.id}), laid out as this kernel's tracefs format file says. */`);
+  lines.push(format.id !== undefined
+    ? `/* Record of tracepoint ${where} (ID ${format.id}), laid out as this kernel's tracefs format file says. */`
+    : `/* Record of tracepoint ${where}, laid out from ${format.derivedFrom ?? 'a reconstructed layout'}. */`);
   lines.push(`struct ${structName} {`);
 
   let cursor = 0;

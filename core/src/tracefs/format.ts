@@ -43,11 +43,22 @@ export interface TracepointField {
 
 export interface TracepointFormat {
   name: string;
-  id: number;
+  /** Absent when the layout was not read from tracefs (see `derivedFrom`). */
+  id?: number;
   /** All fields in file order, common header included (see `common`). */
   fields: TracepointField[];
   /** The `print fmt:` line without its label, as printed by the kernel. */
   printFmt?: string;
+  /**
+   * Set when the layout was reconstructed rather than read from the format file (tracefs not
+   * readable): says from what, and what is uncertain. Shown wherever the layout is.
+   */
+  derivedFrom?: string;
+}
+
+/** `ID 123`, or where a reconstructed layout came from: the headline of a layout. */
+export function formatOrigin(format: TracepointFormat): string {
+  return format.id !== undefined ? `ID ${format.id}` : format.derivedFrom ?? 'layout not from tracefs';
 }
 
 export interface FormatParseResult {

@@ -10,12 +10,13 @@ import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { Btf, parseBtf } from '../../../core/src/btf/reader';
 import {
-  btfFunctionNames, buildPrebuiltCatalog, catalogFromPrebuilt, KernelCatalogWithProvenance, LazyBtfLookup, parseFetchOutput,
+  addBtfTracepoints, btfFunctionNames, buildPrebuiltCatalog, catalogFromPrebuilt, KernelCatalogWithProvenance, LazyBtfLookup, parseFetchOutput,
   PrebuiltCatalog, SECTION_MARK, validatePrebuiltCatalog,
 } from '../../../core/src/catalog/kernel-catalog';
 import { LocalTarget } from '../local-target';
 import { Target } from '../target';
-import { cacheDir } from '../paths';
+import { cacheDir, systemCacheDir } from '../paths';
+import { loadTracepointReference } from './reference';
 import { kernelBuild, kernelBuildKey } from '../vmlinux';
 
 /**
@@ -40,13 +41,18 @@ const FETCH_SCRIPT = [
   'm blacklist; cat "$D/blacklist" 2>/dev/null',
   'm kprobes; if [ -e /sys/bus/event_source/devices/kprobe ] || [ -e "$T/kprobe_events" ]; then echo yes; else echo no; fi',
   'm btf; if [ -e /sys/kernel/btf/vmlinux ]; then echo yes; else echo no; fi',
+  // Without root these are skipped, not failed: say which, so the catalog can say what it lacks.
+  'm notes',
+  '[ -r "$T/events" ] || echo "tracefs ($T) is not readable: no tracepoint formats"',
+  '[ ! -e "$T/available_filter_functions" ] || [ -r "$T/available_filter_functions" ] || echo "available_filter_functions is not readable: traceable tags skipped"',
   'if [ -n "$1" ]; then m probe; cat "$D/probe" 2>/dev/null; fi',
   'm formats; cat "$D/formats"',
   'exit 0',
 ].join('\n');
 
 /** The per-build cache file; its `version` field says whether this build can read it. */
-const CACHE_FILE = 'kernel-catalog.json';
+export const CATALOG_CACHE_FILE = 'kernel-catalog.json';
+const CACHE_FILE = CATALOG_CACHE_FILE;
 /** What earlier builds cached (the raw fetch output); removed when found. */
 const STALE_CACHE_FILES = ['catalog-inputs.gz'];
 
@@ -121,6 +127,10 @@ export async function fetchPrebuiltCatalog(target: Target): Promise<FetchedCatal
     ...(build ? { arch: build.arch, btfDigest: build.btfDigest } : {}),
     fetchedAt: new Date().toISOString(),
   });
+  if (prebuilt.tracepoints.length === 0 && btf) {
+    // tracefs is root-only: tracepoints from what any user can read (issue #9), marked partial.
+    errors.push(...addBtfTracepoints(prebuilt, btf, parsed.inputs.kallsyms, loadTracepointReference(errors)));
+  }
   return {
     prebuilt, btf, inputsSha256, errors, privileged, fetchMs, buildMs: performance.now() - buildStarted,
     btfSha256: btfBytes ? createHash('sha256').update(btfBytes).digest('hex') : undefined,
@@ -161,6 +171,17 @@ export async function loadKernelCatalog(target: Target): Promise<{ catalog: Kern
     }
     errors.push(`cache ${file} not used (${error}); rebuilding`);
   }
+  const shared = readSystemCache(build.key, errors);
+  if (shared) {
+    const btfBytes = kernelBuild(target).then(({ btf }) => btf);
+    const catalog = catalogFromPrebuilt(shared, LazyBtfLookup.deferred(btfBytes, (bytes) => parseBtf(bytes)));
+    const totalMs = performance.now() - started;
+    return {
+      catalog: { ...catalog, origin: { source: 'cache', target: target.name, kernel: build.release, buildMs: totalMs } },
+      timings: { fetchMs: totalMs, buildMs: 0, cached: true },
+      errors,
+    };
+  }
 
   const fetched = await fetchPrebuiltCatalog(target);
   errors.push(...fetched.errors);
@@ -168,6 +189,7 @@ export async function loadKernelCatalog(target: Target): Promise<{ catalog: Kern
   if (fetched.privileged) {
     writeAtomically(file, json);
     for (const stale of STALE_CACHE_FILES) fs.rmSync(path.join(dir, stale), { force: true });
+    if (target instanceof LocalTarget) writeSystemCache(build.key, json, errors);
   }
   // Built from the JSON rather than the objects in hand: its strings are fresh, while those are
   // slices of the ~10 MB fetch output and would keep all of it alive. It also is the cache's path.
@@ -202,6 +224,44 @@ export function parseCatalogJson(text: string): { prebuilt?: PrebuiltCatalog; er
     return { error: `not JSON: ${(error as Error).message}` };
   }
   return validatePrebuiltCatalog(value);
+}
+
+/**
+ * The machine-wide copy of a privileged fetch, for users who cannot read tracefs. Trusted only
+ * when root owns it and nobody else can write it (or this user wrote it, in tests): it holds names
+ * and layouts, and a forged one would mislead completion and diagnostics.
+ */
+function readSystemCache(key: string, errors: string[]): PrebuiltCatalog | undefined {
+  const file = systemCacheDir('targets', key, CACHE_FILE);
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    return undefined;
+  }
+  const owner = process.geteuid?.() ?? 0;
+  if ((stat.uid !== 0 && stat.uid !== owner) || (stat.mode & 0o022) !== 0) {
+    errors.push(`${file} not used: not owned by root or writable by others`);
+    return undefined;
+  }
+  const text = readIfExists(file);
+  const { prebuilt, error } = text === undefined ? { error: 'unreadable' } : parseCatalogJson(text);
+  if (!prebuilt) errors.push(`${file} not used (${error})`);
+  return prebuilt;
+}
+
+/** Root only: shares a privileged catalog (names and layouts, no addresses) with the machine's users. */
+function writeSystemCache(key: string, json: string, errors: string[]): void {
+  if (process.geteuid?.() !== 0) return;
+  const dir = systemCacheDir('targets', key);
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+    const file = path.join(dir, CACHE_FILE);
+    writeAtomically(file, json);
+    fs.chmodSync(file, 0o644);
+  } catch (error) {
+    errors.push(`could not share the catalog in ${dir}: ${(error as Error).message}`);
+  }
 }
 
 function readIfExists(file: string): string | undefined {

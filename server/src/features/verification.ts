@@ -101,7 +101,13 @@ export class VerificationFeature {
     let result: VerifyResult;
     try {
       const sourceText = await fs.readFile(file, 'utf8');
-      const report = await verifyFile(file, this.targets.current(), { clang: settings.clangPath, extraFlags: settings.extraCflags, sourceText, keepWarm: true });
+      const report = await verifyFile(file, this.targets.current(), {
+        clang: settings.clangPath, extraFlags: settings.extraCflags, sourceText, keepWarm: true,
+        // Only big outputs report progress: a long verifier log is worth a line in the server log.
+        onLoaderOutput: (progress) => this.connection.console.info(progress.phase === 'parsing'
+          ? `verify ${file}: parsing ${(progress.bytes / 1e6).toFixed(1)} MB of loader output off the main thread`
+          : `verify ${file}: loader output parsed in ${progress.ms?.toFixed(0)} ms`),
+      });
       const diagnostics = toLspDiagnostics(report, file);
       // A document closed meanwhile has no state left: keep nothing for it.
       if (this.states.has(uri)) this.verified.set(uri, { report, sourceText });
