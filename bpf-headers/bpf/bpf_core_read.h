@@ -8,6 +8,8 @@
  */
 #ifndef BPFDEV_BPF_CORE_READ_H
 #define BPFDEV_BPF_CORE_READ_H
+/* libbpf's include guard too, so a project's own copy of libbpf's header steps aside. */
+#define __BPF_CORE_READ_H__
 
 #include "bpf_helpers.h"
 
@@ -82,6 +84,17 @@ enum bpf_enum_value_kind {
 #define bpf_core_enum_value(enum_type, enumerator)				\
 	__builtin_preserve_enum_value(__bpf_enum_expr(enum_type, enumerator), BPF_ENUMVAL_VALUE)
 
+/* One relocated fact about a field: __CORE_RELO(task, pid, BYTE_SIZE). */
+#define __CORE_RELO(src, field, info) __builtin_preserve_field_info((src)->field, BPF_FIELD_##info)
+
+/*
+ * A kernel pointer of `type`, whose fields the program may then read with plain loads: the
+ * bpf_rdonly_cast kfunc (Linux 6.4+) marks the result as that kernel type, read-only.
+ */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+#define bpf_core_cast(ptr, type)						\
+	((typeof(type) *)bpf_rdonly_cast((ptr), bpf_core_type_id_kernel(type)))
+
 /* ---- Single reads ---------------------------------------------------------------------------- */
 
 /* bpf_probe_read_* with the source address relocated: src is usually &ptr->field. */
@@ -145,6 +158,33 @@ enum bpf_enum_value_kind {
 		default: __bpf_raw = 0; break;					\
 		}								\
 		__bpf_bitfield_extract(s, field, __bpf_raw);			\
+	})
+
+/* Reads the bitfield into *dst (sized for it), probed: libbpf's helper for the macro above. */
+#define __CORE_BITFIELD_PROBE_READ(dst, src, field)				\
+	bpf_probe_read_kernel((void *)(dst), __CORE_RELO(src, field, BYTE_SIZE),	\
+			      (const char *)(src) + __CORE_RELO(src, field, BYTE_OFFSET))
+
+/*
+ * Writes new_val into a bitfield with plain loads and stores, for memory the program may
+ * write (a map value, a struct_ops argument the verifier allows). In the zero-extended u64
+ * of the field's bytes the field starts at bit (rshift - lshift) and is (64 - rshift) wide.
+ */
+#define BPF_CORE_WRITE_BITFIELD(s, field, new_val)				\
+	({									\
+		void *__bpf_at = (char *)(s) + __CORE_RELO(s, field, BYTE_OFFSET); \
+		unsigned int __bpf_lshift = __CORE_RELO(s, field, LSHIFT_U64);	\
+		unsigned int __bpf_rshift = __CORE_RELO(s, field, RSHIFT_U64);	\
+		unsigned long long __bpf_mask = (~0ULL << __bpf_lshift) >> __bpf_rshift; \
+		unsigned long long __bpf_value;				\
+		__bpf_mask <<= __bpf_rshift - __bpf_lshift;			\
+		__bpf_value = ((unsigned long long)(new_val) << (__bpf_rshift - __bpf_lshift)) & __bpf_mask; \
+		switch (__CORE_RELO(s, field, BYTE_SIZE)) {			\
+		case 1: *(unsigned char *)__bpf_at = (*(unsigned char *)__bpf_at & ~__bpf_mask) | __bpf_value; break; \
+		case 2: *(unsigned short *)__bpf_at = (*(unsigned short *)__bpf_at & ~__bpf_mask) | __bpf_value; break; \
+		case 4: *(unsigned int *)__bpf_at = (*(unsigned int *)__bpf_at & ~__bpf_mask) | __bpf_value; break; \
+		case 8: *(unsigned long long *)__bpf_at = (*(unsigned long long *)__bpf_at & ~__bpf_mask) | __bpf_value; break; \
+		}								\
 	})
 
 /* ---- Pointer chains ---------------------------------------------------------------------------- */

@@ -8,6 +8,8 @@
  */
 #ifndef BPFDEV_BPF_ENDIAN_H
 #define BPFDEV_BPF_ENDIAN_H
+/* libbpf's include guard too, so a project's own copy of libbpf's header steps aside. */
+#define __BPF_ENDIAN__
 
 /* Byte reversal written with shifts only, so the result is an integer constant expression. */
 #define __bpf_swap16_const(x) ((__u16)((((__u16)(x) & 0x00ffU) << 8) | (((__u16)(x) & 0xff00U) >> 8)))
@@ -57,6 +59,14 @@
 #define __bpf_be16(x) (__builtin_constant_p(x) ? __bpf_be16_const(x) : __bpf_be16_runtime(x))
 #define __bpf_be32(x) (__builtin_constant_p(x) ? __bpf_be32_const(x) : __bpf_be32_runtime(x))
 #define __bpf_be64(x) (__builtin_constant_p(x) ? __bpf_be64_const(x) : __bpf_be64_runtime(x))
+
+/* The always-at-run-time forms, as libbpf names them. */
+#define __bpf_htons(x) __bpf_be16_runtime(x)
+#define __bpf_ntohs(x) __bpf_be16_runtime(x)
+#define __bpf_htonl(x) __bpf_be32_runtime(x)
+#define __bpf_ntohl(x) __bpf_be32_runtime(x)
+#define __bpf_cpu_to_be64(x) __bpf_be64_runtime(x)
+#define __bpf_be64_to_cpu(x) __bpf_be64_runtime(x)
 
 #define bpf_htons(x) __bpf_be16(x)
 #define bpf_ntohs(x) __bpf_be16(x)

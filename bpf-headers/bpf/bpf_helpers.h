@@ -9,6 +9,16 @@
  */
 #ifndef BPFDEV_BPF_HELPERS_H
 #define BPFDEV_BPF_HELPERS_H
+/*
+ * libbpf's include guard too: a project that also carries a copy of libbpf's header (cilium's
+ * examples/headers, for one) then gets one set of definitions, not two that collide.
+ */
+#define __BPF_HELPERS__
+
+/* Programs built on UAPI headers alone have no NULL: <linux/types.h> does not define it. */
+#ifndef NULL
+#define NULL ((void *)0)
+#endif
 
 #include "bpf_helper_defs.h"
 
@@ -17,12 +27,17 @@
 #define __bpf_cat_now(a, b) a##b
 /* Two levels so that arguments such as __bpf_argc(...) are expanded before pasting. */
 #define __bpf_cat(a, b) __bpf_cat_now(a, b)
+/* libbpf's names for the same plumbing, which some programs build their own macros on. */
+#define ___bpf_concat(a, b) a##b
+#define ___bpf_apply(fn, n) ___bpf_concat(fn, n)
 
 #define __bpf_24th(_0, _1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, _16, \
 		   _17, _18, _19, _20, _21, _22, _23, _24, N, ...) N
 /* Number of arguments, 0 to 24; the leading placeholder keeps the empty list countable. */
 #define __bpf_argc(args...) __bpf_24th(_, ##args, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, \
 				       12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+
+#define ___bpf_narg(args...) __bpf_argc(args)
 
 /* ---- Placement: sections, visibility, linkage ---------------------------------------------- */
 
@@ -60,7 +75,41 @@
 #if __has_attribute(btf_type_tag)
 #define __kptr_untrusted __attribute__((btf_type_tag("kptr_untrusted")))
 #define __kptr __attribute__((btf_type_tag("kptr")))
+/* libbpf 1.1's name for a referenced kptr, which kernels since 6.3 call plain "kptr". */
+#define __kptr_ref __kptr
 #define __percpu_kptr __attribute__((btf_type_tag("percpu_kptr")))
+/* A map value field pointing to user memory the kernel pins for the program (Linux 6.12+). */
+#define __uptr __attribute__((btf_type_tag("uptr")))
+#endif
+
+/*
+ * What the verifier may assume about a global function's argument, recorded as BTF decl tags
+ * on the parameter: the program context, never NULL, maybe NULL, a trusted kernel pointer,
+ * a pointer into a BPF arena.
+ */
+#if __has_attribute(btf_decl_tag)
+#define __arg_ctx __attribute__((btf_decl_tag("arg:ctx")))
+#define __arg_nonnull __attribute__((btf_decl_tag("arg:nonnull")))
+#define __arg_nullable __attribute__((btf_decl_tag("arg:nullable")))
+#define __arg_trusted __attribute__((btf_decl_tag("arg:trusted")))
+#define __arg_untrusted __attribute__((btf_decl_tag("arg:untrusted")))
+#define __arg_arena __attribute__((btf_decl_tag("arg:arena")))
+#else
+#define __arg_ctx
+#define __arg_nonnull
+#define __arg_nullable
+#define __arg_trusted
+#define __arg_untrusted
+#define __arg_arena
+#endif
+
+/* Calls that keep the caller-saved registers they do not use, so clang need not spill them. */
+#ifndef __bpf_fastcall
+#if __has_attribute(bpf_fastcall)
+#define __bpf_fastcall __attribute__((bpf_fastcall))
+#else
+#define __bpf_fastcall
+#endif
 #endif
 
 /* ---- BTF-defined maps ---------------------------------------------------------------------- */
@@ -159,10 +208,12 @@ static __always_inline void bpf_tail_call_static(void *ctx, const void *map, con
  * The format must live in memory the helper can read: .rodata normally, the stack when the
  * program cannot use global data (old kernels), selected by defining BPF_NO_GLOBAL_DATA.
  */
+#ifndef BPF_PRINTK_FMT_MOD
 #ifdef BPF_NO_GLOBAL_DATA
-#define __bpf_format_storage
+#define BPF_PRINTK_FMT_MOD
 #else
-#define __bpf_format_storage static const
+#define BPF_PRINTK_FMT_MOD static const
+#endif
 #endif
 
 /* Stores each argument in successive u64 slots, the layout the *printf helpers read. */
@@ -184,7 +235,7 @@ static __always_inline void bpf_tail_call_static(void *ctx, const void *map, con
 /* bpf_trace_printk passes up to three values in registers. */
 #define __bpf_printk_in_registers(fmt, args...)					\
 	({									\
-		__bpf_format_storage char __bpf_fmt[] = fmt;			\
+		BPF_PRINTK_FMT_MOD char __bpf_fmt[] = fmt;				\
 		bpf_trace_printk(__bpf_fmt, sizeof(__bpf_fmt), ##args);		\
 	})
 
@@ -209,6 +260,9 @@ static __always_inline void bpf_tail_call_static(void *ctx, const void *map, con
 
 /* Writes a line to /sys/kernel/tracing/trace_pipe. */
 #define bpf_printk(fmt, args...) __bpf_printk_variant(args)(fmt, ##args)
+/* The two forms by name, as libbpf spells them, for programs that pick one themselves. */
+#define __bpf_printk(fmt, args...) __bpf_printk_in_registers(fmt, ##args)
+#define __bpf_vprintk(fmt, args...) __bpf_printk_in_array(fmt, ##args)
 
 /* printf into a seq_file, for BPF iterators. */
 #define BPF_SEQ_PRINTF(seq, fmt, args...)					\

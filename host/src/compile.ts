@@ -14,6 +14,8 @@ import { spawn } from 'node:child_process';
 import { bpfTargetArch, Target, TargetError } from './target';
 import { bpfHeadersDir, cacheDir } from './paths';
 import { KernelBuild, vmlinuxIncludeDir } from './vmlinux';
+import { conflictingKfuncs } from '../../core/src/btf/kfunc-conflicts';
+import { NO_KFUNC_PROTOTYPES_MACRO } from '../../core/src/btf/c-header';
 import { clangIdentity, compileWithWarmClang, discardPch, Preamble, precompilablePreamble, precompiledHeader, prewarmClang, WarmCompileRequest } from './pch';
 import { includeDirs } from '../../core/src/build/project-flags';
 import { clangSystemIncludeDirs, FlagsSource, resolveProjectFlags } from './project-flags';
@@ -140,10 +142,22 @@ export async function compileForTarget(sourcePath: string, target: Target, optio
     pchUsage = { used: true, state: 'used', path: pch.path, ...(warm ? { warm } : {}) };
   }
   result ??= await runClang(plain, path.dirname(source));
+  // The program declares a kfunc with other types than the kernel's: compile it without ours.
+  const conflicts = result.code !== 0 ? conflictingKfuncs(parseClangDiagnostics(result.stderr), path.join(vmlinuxDir, 'vmlinux.h')) : [];
+  if (conflicts.length) {
+    result = await runClang([clang, ...flags, `-D${NO_KFUNC_PROTOTYPES_MACRO}`, '-c', source, '-o', objectPath], path.dirname(source));
+    pchUsage = { used: false, state: 'not-applicable' };
+  }
 
   // The preamble's own warnings were printed when the PCH was built; a plain compile prints them each time.
   const stderr = pchUsage.used && pch.buildOutput ? pch.buildOutput + result.stderr : result.stderr;
   const diagnostics = parseClangDiagnostics(stderr);
+  if (conflicts.length) {
+    diagnostics.push({
+      file: source, line: 1, column: 1, severity: 'info', notes: [],
+      message: `compiled with -D${NO_KFUNC_PROTOTYPES_MACRO}: this file declares ${conflicts.join(', ')} with other types than the kernel's, so vmlinux.h's kfunc declarations were left out`,
+    });
+  }
   const ok = result.code === 0;
   if (!ok && !diagnostics.some((d) => d.severity === 'error')) {
     // clang failed without a located error (crash, bad flag): still report it at the file.

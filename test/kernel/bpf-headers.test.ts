@@ -43,6 +43,7 @@ const PROGRAMS: ProgramCase[] = [
   { name: 'seq_iter', load: true, libbpf: 'identical' },
   { name: 'btf_tracing', load: true, libbpf: { sections: 'BPF_CORE_READ_BITFIELD leaves the relocated offset in the loads instead of adding it to the pointer first' } },
   { name: 'uprobe', load: true, libbpf: 'if-libbpf-builds' },
+  { name: 'usdt', load: true, libbpf: { sections: 'bpf_usdt_arg is our own code; the maps and spec layout must match' } },
   { name: 'misc', load: true, libbpf: 'if-libbpf-builds' },
   { name: 'more_args', load: true, libbpf: 'if-libbpf-builds' },
   { name: 'iterators', load: true, libbpf: 'if-libbpf-builds' },
@@ -213,7 +214,9 @@ void describe('bpf-headers: our BPF headers with clang, bpftool and the kernel',
       assert.equal(result.code, 0, result.stderr);
       assert.deepEqual(diagnostics, [], `clang printed:\n${diagnostics.join('\n')}`);
       assert.ok(headers.some((h) => h === path.join(headersDir, 'bpf', 'bpf_helpers.h')), `bpf_helpers.h not read from ${headersDir}:\n${headers.join('\n')}`);
-      const foreign = headers.filter((h) => !h.startsWith(`${headersDir}/`) && !h.startsWith(`${vmlinuxDir}/`));
+      // usdt.bpf.h includes <linux/errno.h> where the system has it, as libbpf's does unconditionally.
+      const optional = (h: string) => /\/(?:linux|asm|asm-generic)\/errno(?:-base)?\.h$/.test(h) && headers.some((x) => x.endsWith('/bpf/usdt.bpf.h'));
+      const foreign = headers.filter((h) => !h.startsWith(`${headersDir}/`) && !h.startsWith(`${vmlinuxDir}/`) && !optional(h));
       assert.deepEqual(foreign, [], 'headers read from outside bpf-headers/ and the vmlinux.h directory');
       assert.ok(!headers.some((h) => h.startsWith(`${libbpfHeaders}/`)));
     });
@@ -265,6 +268,27 @@ void describe('bpf-headers: our BPF headers with clang, bpftool and the kernel',
         }
       });
     }
+
+    void test('usdt: the spec structs our header reads have the layout libbpf-dev\'s writes', () => {
+      // Member names, offsets and sizes, without type ids (they differ between the two builds).
+      const layout = (object: string) => {
+        const dump = spawnSync('bpftool', ['btf', 'dump', 'file', object], { encoding: 'utf8' });
+        assert.equal(dump.status, 0, dump.stderr);
+        const structs = new Map<string, string[]>();
+        let current: string[] | undefined;
+        for (const line of dump.stdout.split('\n')) {
+          const head = /^\[\d+\] (STRUCT|ENUM) '(__bpf_usdt\w*)'.*? size=(\d+)/.exec(line);
+          if (head) structs.set(head[2]!, current = [head[1]!, head[3]!]);
+          else if (/^\[/.test(line)) current = undefined;
+          else current?.push(line.trim().replace(/type_id=\d+ /, ''));
+        }
+        return Object.fromEntries(structs);
+      };
+      assert.ok(fs.existsSync(theirs('usdt')), 'the libbpf-dev build of usdt failed above');
+      const mine = layout(ours('usdt'));
+      assert.deepEqual(Object.keys(mine).sort(), ['__bpf_usdt_arg_spec', '__bpf_usdt_arg_type', '__bpf_usdt_spec']);
+      assert.deepEqual(mine, layout(theirs('usdt')));
+    });
 
     void test('helper ids and arities agree with libbpf-dev\'s bpf_helper_defs.h', () => {
       const declarations = (file: string) => new Map([...fs.readFileSync(file, 'utf8')
@@ -421,6 +445,34 @@ void describe('bpf-headers: our BPF headers with clang, bpftool and the kernel',
       // regs[2] at 16, sp at 31 * 8, pc at 32 * 8.
       assert.deepEqual(contextLoadOffsets(code).sort((a, b) => a - b), [16, 248, 256]);
     });
+
+    /**
+     * Each architecture's register file as its kernel lays it out (ABI facts), and the byte
+     * offsets PARM1, PARM3, SP, IP and RET must read. 32-bit arm is left out: its `long`
+     * registers are 8 bytes to -target bpf, so no layout written in C matches the kernel's.
+     */
+    const ARCH_LAYOUTS: { arch: string; types: string; offsets: number[] }[] = [
+      { arch: 's390', types: 'typedef struct { struct { __u64 mask, addr; } psw; __u64 gprs[16]; __u32 acrs[16]; __u64 orig_gpr2; } user_pt_regs;', offsets: [8, 32, 48, 128, 136] },
+      { arch: 'riscv', types: 'struct user_regs_struct { __u64 pc, ra, sp, gp, tp, t0, t1, t2, s0, s1, a0, a1, a2, a3, a4, a5, a6, a7; };', offsets: [0, 8, 16, 80, 96] },
+      { arch: 'loongarch', types: 'struct user_pt_regs { __u64 regs[32]; __u64 orig_a0; __u64 csr_era; __u64 csr_badv; __u64 reserved[10]; };', offsets: [8, 24, 32, 48, 264] },
+      { arch: 'powerpc', types: 'struct user_pt_regs { __u64 gpr[32]; __u64 nip, msr, orig_gpr3, ctr, link, xer, ccr, softe, trap, dar, dsisr, result; };', offsets: [8, 24, 40, 256, 288] },
+      { arch: 'mips', types: 'struct pt_regs { __u64 regs[32]; __u64 lo, hi, cp0_epc, cp0_badvaddr, cp0_status, cp0_cause; };', offsets: [32, 48, 232, 248, 272] },
+      { arch: 'sparc', types: 'struct pt_regs { __u64 u_regs[16]; __u64 tstate, tpc, tnpc; __u32 y, magic; };', offsets: [64, 80, 112, 120, 136] },
+    ];
+    for (const layout of ARCH_LAYOUTS) {
+      void test(`${layout.arch}: PARM1, PARM3, SP, IP and RET come from the ABI's registers`, async () => {
+        const dir = path.join(workDir, layout.arch);
+        fs.mkdirSync(dir, { recursive: true });
+        fs.writeFileSync(path.join(dir, 'types.h'), `${arm64Types.replace(/struct user_pt_regs.*\n/, 'struct pt_regs;\n')}${layout.types}\n`);
+        fs.writeFileSync(path.join(dir, 'probe.c'), probe.replace('PT_REGS_PARM3(ctx) + PT_REGS_SP(ctx) + PT_REGS_IP(ctx)', 'PT_REGS_PARM1(ctx) + PT_REGS_PARM3(ctx) + PT_REGS_SP(ctx) + PT_REGS_IP(ctx) + PT_REGS_RET(ctx)'));
+        const object = path.join(dir, 'probe.o');
+        const result = await run('clang', ['-target', 'bpf', '-O2', `-D__TARGET_ARCH_${layout.arch}`, '-nostdinc', '-I', headersDir, '-I', dir, '-Wall', '-c', path.join(dir, 'probe.c'), '-o', object]);
+        assert.equal(result.code, 0, result.stderr);
+        const code = objectLayout(object).programs.get('kprobe/x')?.code;
+        assert.ok(code);
+        assert.deepEqual([...new Set(contextLoadOffsets(code))].sort((a, b) => a - b), layout.offsets);
+      });
+    }
 
     void test('no target architecture: using PT_REGS_* is a compile error that names the fix', async () => {
       const dir = path.join(workDir, 'no-arch');

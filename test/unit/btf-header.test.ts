@@ -1,9 +1,9 @@
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseBtf, Btf } from '../../core/src/btf/reader';
-import { generateVmlinuxH } from '../../core/src/btf/c-header';
+import { generateVmlinuxH, kfuncIds, NO_KFUNC_PROTOTYPES_MACRO } from '../../core/src/btf/c-header';
 import { BtfKind } from '../../core/src/btf/types';
 
 // Whether the headers compile, and whether clang lays them out like the kernel, is checked
@@ -149,4 +149,52 @@ void test('names that repeat across split BTF get ___N suffixes, uses follow the
   assert.match(state, /\n\tstruct flags___2 local_flags;\n\tu32___2 local_word;\n\tenum traffic_light light;\n/);
   assert.match(state, /\n\tstruct node \*first;\n/);
   assert.match(state, /\n\tint \(\*probe\)\(struct module_state \*, int\);\n/);
+});
+
+// kfuncs.btf: this kernel's bpf_kfunc-tagged FUNCs and their prototypes' types, captured by
+// scripts/capture-kfunc-btf.mjs; kfuncs.btf.bpftool-raw is bpftool's listing of the same blob.
+void describe('kfunc declarations', () => {
+  const btf = load('kfuncs.btf');
+  const header = generateVmlinuxH(btf);
+  const raw = readFileSync(path.join(FIXTURES, 'kfuncs.btf.bpftool-raw'), 'utf8');
+  const funcNames = new Map([...raw.matchAll(/^\[(\d+)\] FUNC '(\w+)'/gm)].map((m) => [m[1]!, m[2]!]));
+  const taggedBy = (tag: string) => new Set([...raw.matchAll(new RegExp(`^\\[\\d+\\] DECL_TAG '${tag}' type_id=(\\d+) component_idx=-1$`, 'gm'))].map((m) => funcNames.get(m[1]!)!));
+  const declarations = header.split('\n').filter((line) => line.startsWith('extern '));
+  // No kfunc returns a function pointer, so the name is the word before the first parenthesis.
+  const declaredName = (line: string) => /^extern [^(]*?(\w+)\(/.exec(line)?.[1];
+
+  void test('one weak .ksyms extern per FUNC bpftool shows tagged bpf_kfunc, and no other', () => {
+    const kfuncs = taggedBy('bpf_kfunc');
+    assert.ok(kfuncs.size > 100, `only ${kfuncs.size} kfuncs in the fixture`);
+    assert.deepEqual(declarations.map(declaredName).sort(), [...kfuncs].sort());
+    assert.equal(kfuncIds(btf).length, kfuncs.size);
+    for (const line of declarations) assert.match(line, /\) (?:__bpfdev_kfunc_fastcall )?__attribute__\(\(weak\)\) __attribute__\(\(section\("\.ksyms"\)\)\);$/);
+  });
+
+  void test('prototypes spell the kernel\'s types: bpf_task_from_pid takes s32, bpf_task_release a task_struct pointer', () => {
+    assert.ok(declarations.includes('extern struct task_struct *bpf_task_from_pid(s32) __attribute__((weak)) __attribute__((section(".ksyms")));'));
+    assert.ok(declarations.includes('extern void bpf_task_release(struct task_struct *) __attribute__((weak)) __attribute__((section(".ksyms")));'));
+  });
+
+  void test('bpf_fastcall-tagged kfuncs carry the attribute, where clang has it', () => {
+    const fastcall = taggedBy('bpf_fastcall');
+    assert.ok(fastcall.size > 0);
+    assert.deepEqual(declarations.filter((line) => line.includes('__bpfdev_kfunc_fastcall')).map(declaredName).sort(), [...fastcall].sort());
+    assert.match(header, /#if __has_attribute\(bpf_fastcall\)\n#define __bpfdev_kfunc_fastcall __attribute__\(\(bpf_fastcall\)\)\n#else\n#define __bpfdev_kfunc_fastcall\n#endif/);
+  });
+
+  void test('the declarations follow every type and sit inside the BPF_NO_KFUNC_PROTOTYPES opt-out', () => {
+    const open = header.indexOf(`#ifndef ${NO_KFUNC_PROTOTYPES_MACRO}\n`);
+    const close = header.indexOf(`#endif /* ${NO_KFUNC_PROTOTYPES_MACRO} */`);
+    assert.ok(open > header.indexOf('#pragma clang attribute pop') && close > open);
+    const first = header.indexOf('\nextern ');
+    const last = header.lastIndexOf('\nextern ');
+    assert.ok(first > open && last < close);
+    // A struct named only in a prototype is declared at file scope first, or it would be local to it.
+    assert.ok(header.indexOf('\nstruct task_struct;\n') < header.indexOf('bpf_task_from_pid('));
+  });
+
+  void test('BTF without kfuncs gets no kfunc section', () => {
+    assert.doesNotMatch(generateVmlinuxH(load('all-kinds.btf')), /BPF_NO_KFUNC_PROTOTYPES|\.ksyms/);
+  });
 });

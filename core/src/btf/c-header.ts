@@ -4,7 +4,9 @@
  *  - every named struct/union/enum/typedef, each declared before anything that needs it;
  *  - the same memory layout as the kernel's types, checked member by member, so programs that
  *    read fields without CO-RE (tracepoint records, XDP/TC contexts) get the right offsets;
- *  - CO-RE by default: all records carry preserve_access_index through a clang pragma.
+ *  - CO-RE by default: all records carry preserve_access_index through a clang pragma;
+ *  - the kernel's kfuncs (FUNCs tagged `bpf_kfunc`) declared as weak .ksyms externs, as newer
+ *    bpftool writes them, so programs call them without declaring them.
  *
  * Ordering. A definition needs complete types for what it holds by value, but only a
  * declaration for what it reaches through a pointer. Tags named through a pointer at file
@@ -31,7 +33,38 @@ export interface VmlinuxHeaderOptions {
  * Bumped whenever the generated text changes for the same BTF, so cached headers made by an
  * older generator are not reused (they are cached per kernel build, across versions of us).
  */
-export const VMLINUX_GENERATOR_VERSION = 2;
+export const VMLINUX_GENERATOR_VERSION = 3;
+
+/** The declaration tag the kernel's BTF puts on every function BPF programs may call (a kfunc). */
+export const KFUNC_DECL_TAG = 'bpf_kfunc';
+/** Tag on kfuncs (and helpers) that preserve caller-saved registers they do not use. */
+const FASTCALL_DECL_TAG = 'bpf_fastcall';
+/** Defined by a program before vmlinux.h to leave out the kfunc declarations (bpftool's opt-out). */
+export const NO_KFUNC_PROTOTYPES_MACRO = 'BPF_NO_KFUNC_PROTOTYPES';
+
+/**
+ * FUNC ids the BTF tags as kfuncs, first of each name, in id order. A kfunc's FUNC is tagged
+ * as a whole (component -1); tags on one parameter say nothing about the function.
+ */
+export function kfuncIds(btf: Btf): number[] {
+  return [...taggedFuncs(btf, KFUNC_DECL_TAG).values()];
+}
+
+function taggedFuncs(btf: Btf, tag: string): Map<string, number> {
+  const byName = new Map<string, number>();
+  const found: number[] = [];
+  for (let id = 1; id < btf.typeCount; id++) {
+    if (btf.kindOf(id) !== BtfKind.DeclTag || btf.nameOf(id) !== tag) continue;
+    const decl = btf.typeById(id);
+    if (decl?.kind !== BtfKind.DeclTag || decl.componentIdx !== -1 || btf.kindOf(decl.type) !== BtfKind.Func) continue;
+    found.push(decl.type);
+  }
+  for (const id of found.sort((a, b) => a - b)) {
+    const name = btf.nameOf(id);
+    if (name !== '' && !byName.has(name)) byName.set(name, id);
+  }
+  return byName;
+}
 
 export function generateVmlinuxH(btf: Btf, options: VmlinuxHeaderOptions = {}): string {
   return new HeaderWriter(btf).write(options.guard ?? '__VMLINUX_H__');
@@ -120,11 +153,39 @@ class HeaderWriter {
         this.defineEnum(id);
       }
     }
-    this.out.push(
-      '#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute pop\n#endif\n\n',
-      `#endif /* ${guard} */\n`,
-    );
+    this.out.push('#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute pop\n#endif\n\n');
+    this.kfuncDeclarations();
+    this.out.push(`#endif /* ${guard} */\n`);
     return this.out.join('');
+  }
+
+  /**
+   * `extern <prototype> __weak __ksym;` for each kfunc, as newer bpftool writes them, so
+   * programs call kfuncs without declaring them. Weak: a kfunc the running kernel lacks
+   * resolves to 0 instead of failing the load, so bpf_ksym_exists() can test for it.
+   * The attributes are spelled out, not macros, so no header that defines __ksym/__weak
+   * later sees a conflicting definition. A program that declares a kfunc itself with the
+   * kernel's types redeclares it compatibly; one whose types differ defines
+   * BPF_NO_KFUNC_PROTOTYPES (C has no way to let its declaration win over ours).
+   */
+  private kfuncDeclarations(): void {
+    const { btf } = this;
+    const kfuncs = kfuncIds(btf);
+    if (kfuncs.length === 0) return;
+    const fastcall = new Set(taggedFuncs(btf, FASTCALL_DECL_TAG).values());
+    this.out.push(
+      `#ifndef ${NO_KFUNC_PROTOTYPES_MACRO}\n`,
+      '#if __has_attribute(bpf_fastcall)\n#define __bpfdev_kfunc_fastcall __attribute__((bpf_fastcall))\n',
+      '#else\n#define __bpfdev_kfunc_fastcall\n#endif\n\n',
+    );
+    for (const id of kfuncs) {
+      const func = btf.typeById(id);
+      if (func?.kind !== BtfKind.Func) continue;
+      this.require(func.type, false, true);
+      const fast = fastcall.has(id) ? ' __bpfdev_kfunc_fastcall' : '';
+      this.out.push(`extern ${this.declaration(id, this.nameOf(id), 0)}${fast} __attribute__((weak)) __attribute__((section(".ksyms")));\n`);
+    }
+    this.out.push('\n#undef __bpfdev_kfunc_fastcall\n', `#endif /* ${NO_KFUNC_PROTOTYPES_MACRO} */\n\n`);
   }
 
   // ---- names ----
