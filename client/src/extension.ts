@@ -52,6 +52,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Bpfdev
   return {
     onTraceLine: (listener) => runs.onTraceLine(listener),
     onVerified: (listener) => client.onVerified(listener),
+    onEventRecords: (listener) => runs.onEventBatch((batch) => { if (batch.records.length) listener(batch.records); }),
     runningSessions: () => runs.count,
   };
 }

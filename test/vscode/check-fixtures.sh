@@ -42,3 +42,8 @@ compile typing
 bpftool prog load "$work/typing.o" "$pin"
 rm -f "$pin"
 echo "ok: typing.bpf.c loads"
+
+compile events
+bpftool prog load "$work/events.o" "$pin"
+rm -f "$pin"
+echo "ok: events.bpf.c loads"
