@@ -24,6 +24,8 @@ export interface BpfdevLaunchConfiguration extends vscode.DebugConfiguration {
   /** Seconds; the run stops by itself after it. */
   duration?: number;
   iface?: string;
+  /** Map name → record type name: wins over the type found in the object. */
+  decodeAs?: Record<string, string>;
 }
 
 interface Request { seq: number; type: 'request'; command: string; arguments?: unknown }
@@ -125,6 +127,7 @@ export function runOptions(config: BpfdevLaunchConfiguration): RunOptions {
     ...(config.skip?.length ? { skip: config.skip } : {}),
     ...(config.iface ? { iface: config.iface } : {}),
     ...(config.duration ? { durationSeconds: config.duration } : {}),
+    ...(config.decodeAs ? { decodeAs: config.decodeAs } : {}),
   };
 }
 
