@@ -15,7 +15,8 @@
   const errorLine = document.getElementById('ev-error');
   const status = document.getElementById('ev-status');
   const title = document.getElementById('ev-title');
-  const maxRows = 100000;
+  // bpfdev.trace.maxRows, as the trace_pipe table's reset message carries it.
+  let maxRows = 5000;
 
   /** map name → { columns, rows: string[][] (newest last), counters, filter, filterError, tab } */
   const tables = new Map();
@@ -124,6 +125,13 @@
   window.addEventListener('message', (event) => {
     const message = event.data;
     switch (message.type) {
+      case 'reset':
+        maxRows = message.maxRows;
+        for (const [map, table] of tables) {
+          if (table.rows.length > maxRows) table.rows.splice(0, table.rows.length - maxRows);
+          if (map === selected) draw();
+        }
+        break;
       case 'ev-table': {
         const table = tab(message.map);
         table.columns = message.columns;

@@ -60,6 +60,14 @@ function timeOfDay(iso: string): string {
   return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
 }
 
+/**
+ * Records kept per map for Save and for redrawing under a new filter: as many as trace lines,
+ * up to 50,000, since a decoded record weighs several times a line.
+ */
+function recordCapacity(historyLines: number): number {
+  return Math.min(historyLines, 50_000);
+}
+
 export class EventTables {
   private readonly tables = new Map<string, Table>();
   private inFlight = false;
@@ -177,14 +185,14 @@ export class EventTables {
   }
 
   resize(historyLines: number): void {
-    for (const table of this.tables.values()) table.history = table.history.withCapacity(historyLines);
+    for (const table of this.tables.values()) table.history = table.history.withCapacity(recordCapacity(historyLines));
   }
 
   private table(map: string): Table {
     let table = this.tables.get(map);
     if (!table) {
       table = {
-        name: map, columns: [], history: new LineHistory<TimedRecord>(this.settings().historyLines), kernelLost: 0, viewDropped: 0,
+        name: map, columns: [], history: new LineHistory<TimedRecord>(recordCapacity(this.settings().historyLines)), kernelLost: 0, viewDropped: 0,
         filterText: '', pending: [], shownRows: 0, dirty: false,
       };
       this.tables.set(map, table);
