@@ -145,7 +145,8 @@ export class RunManager implements vscode.Disposable {
       throw new Error(`compile failed${first ? `: ${path.basename(first.file)}:${first.line}: ${first.message}` : ''} — see the Problems panel`);
     }
     report(`attaching on ${target.name}`);
-    const decoder = await recordDecoder(compiled.objectPath, file, options.decodeAs);
+    const decodeAs = { ...vscode.workspace.getConfiguration('bpfdev.events', vscode.Uri.file(file)).get<Record<string, string>>('decodeAs', {}), ...options.decodeAs };
+    const decoder = await recordDecoder(compiled.objectPath, file, decodeAs);
     for (const note of decoder.notes) this.log.info(`[${path.basename(file)}] ${note}`);
     // RunSession turns these into the loader's run arguments (--set, --only, --skip, --iface, stats on).
     const loaderOptions = { trace: true, stats: true, ...runArguments(options) };
