@@ -174,6 +174,7 @@
     }, 200);
   });
   document.getElementById('tab-trace').addEventListener('click', () => select(null));
+  document.getElementById('ev-decode-as').addEventListener('click', () => { if (selected !== null) vscode.postMessage({ type: 'ev-decode-as', map: selected }); });
   document.getElementById('ev-save-jsonl').addEventListener('click', () => { if (selected !== null) vscode.postMessage({ type: 'ev-save', map: selected, format: 'jsonl' }); });
   document.getElementById('ev-save-csv').addEventListener('click', () => { if (selected !== null) vscode.postMessage({ type: 'ev-save', map: selected, format: 'csv' }); });
 }());

@@ -28,7 +28,8 @@ export type EventsToPage =
 export type EventsFromPage =
   | { type: 'ev-ack'; shown: Record<string, number> }
   | { type: 'ev-filter'; map: string; text: string }
-  | { type: 'ev-save'; map: string; format: 'jsonl' | 'csv' };
+  | { type: 'ev-save'; map: string; format: 'jsonl' | 'csv' }
+  | { type: 'ev-decode-as'; map: string };
 
 /** One table's state as tests and `bpfdev.showTrace` see it. */
 export interface EventTableState extends TableCounters {
@@ -117,7 +118,7 @@ export class EventTables {
     this.send();
   }
 
-  onMessage(message: EventsFromPage): Promise<unknown> | void {
+  onMessage(message: EventsFromPage): Thenable<unknown> | void {
     switch (message.type) {
       case 'ev-ack':
         this.inFlight = false;
@@ -126,6 +127,7 @@ export class EventTables {
         return;
       case 'ev-filter': this.setFilter(message.map, message.text); return;
       case 'ev-save': return this.save(message.map, message.format);
+      case 'ev-decode-as': return vscode.commands.executeCommand('bpfdev.trace.decodeAs', message.map);
     }
   }
 
@@ -139,6 +141,16 @@ export class EventTables {
     table.filterError = parsed.error;
     this.resetTable(table);
     return this.tableState(table);
+  }
+
+  /** The map's records will be read as another type: what was kept was read as the old one, so it goes. */
+  retyped(map: string): void {
+    const table = this.tables.get(map);
+    if (!table) return;
+    table.columns = [];
+    table.history.clear();
+    table.pending = [];
+    this.resetTable(table);
   }
 
   select(map: string | null): void {

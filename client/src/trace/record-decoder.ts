@@ -13,6 +13,8 @@ export interface RecordDecoder {
   columns(map: string): string[] | undefined;
   /** Why some maps cannot be decoded (for the eBPF log). */
   notes: string[];
+  /** The object's event maps (ring buffers and perf event arrays). */
+  maps: string[];
 }
 
 function hex(bytes: Uint8Array): string {
@@ -30,5 +32,6 @@ export async function recordDecoder(_objectPath: string, _sourceFile: string, _o
     decode: (_map, bytes) => ({ fields: {}, raw: hex(bytes) }),
     columns: () => undefined,
     notes: ['record decoding is not available in this build: records are shown as hex'],
+    maps: [],
   };
 }

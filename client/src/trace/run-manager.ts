@@ -135,6 +135,21 @@ export class RunManager implements vscode.Disposable {
     return undefined;
   }
 
+  /**
+   * "Decode as…": from now on, `map`'s records of every run that has it are read as `typeName`.
+   * Resolves the decoders' notes (whether the type was found, and where).
+   */
+  async decodeAs(map: string, typeName: string): Promise<string[]> {
+    const notes: string[] = [];
+    for (const run of this.runs) {
+      if (!run.decoder.maps.includes(map)) continue;
+      run.options.decodeAs = { ...run.options.decodeAs, [map]: typeName };
+      run.decoder = await recordDecoder(run.objectPath, run.file, decodeOverrides(run.file, run.options));
+      notes.push(...run.decoder.notes.filter((note) => note.startsWith(`${map}:`)));
+    }
+    return notes;
+  }
+
   async start(file: string, compile: CompileOptions, report: (message: string) => void, options: RunOptions = {}): Promise<RunSummary> {
     report('connecting');
     const target = await this.targets.ready();
@@ -145,8 +160,7 @@ export class RunManager implements vscode.Disposable {
       throw new Error(`compile failed${first ? `: ${path.basename(first.file)}:${first.line}: ${first.message}` : ''} — see the Problems panel`);
     }
     report(`attaching on ${target.name}`);
-    const decodeAs = { ...vscode.workspace.getConfiguration('bpfdev.events', vscode.Uri.file(file)).get<Record<string, string>>('decodeAs', {}), ...options.decodeAs };
-    const decoder = await recordDecoder(compiled.objectPath, file, decodeAs);
+    const decoder = await recordDecoder(compiled.objectPath, file, decodeOverrides(file, options));
     for (const note of decoder.notes) this.log.info(`[${path.basename(file)}] ${note}`);
     // RunSession turns these into the loader's run arguments (--set, --only, --skip, --iface, stats on).
     const loaderOptions = { trace: true, stats: true, ...runArguments(options) };
@@ -285,4 +299,9 @@ function runArguments(options: RunOptions): { knobs?: Record<string, string>; on
     ...(options.skip?.length ? { skip: options.skip } : {}),
     ...(options.iface ? { iface: options.iface } : {}),
   };
+}
+
+/** The user's record types: the setting, then the run configuration's, which wins. */
+function decodeOverrides(file: string, options: RunOptions): Record<string, string> {
+  return { ...vscode.workspace.getConfiguration('bpfdev.events', vscode.Uri.file(file)).get<Record<string, string>>('decodeAs', {}), ...options.decodeAs };
 }

@@ -117,6 +117,7 @@ export class TraceView implements vscode.WebviewViewProvider, vscode.Disposable 
       // The events table's actions, also for tests and keybindings: the page calls the same code.
       vscode.commands.registerCommand('bpfdev.trace.filterEvents', (map: string, text: string) => this.tables.setFilter(map, text)),
       vscode.commands.registerCommand('bpfdev.trace.saveEvents', (map: string, target?: vscode.Uri, format?: 'jsonl' | 'csv') => this.tables.save(map, format, target)),
+      vscode.commands.registerCommand('bpfdev.trace.decodeAs', (map?: string, typeName?: string) => this.decodeAs(map, typeName)),
       vscode.commands.registerCommand('bpfdev.trace.showEvents', async (map: string | null) => { await this.reveal(false); this.tables.select(map); return this.state(); }),
     );
   }
@@ -234,6 +235,20 @@ export class TraceView implements vscode.WebviewViewProvider, vscode.Disposable 
       this.notice(`■ ${path.basename(run.file)} on ${run.target} stopped; its programs are detached`, 'info');
     }
     this.updateTitle();
+  }
+
+  /** "Decode as…": asks for the map (when not given) and the C type name, e.g. `struct event`. */
+  async decodeAs(map?: string, typeName?: string): Promise<string[] | undefined> {
+    const maps = [...new Set([...Object.keys(this.tables.state()), ...this.runs.list().flatMap((run) => run.decoder.maps)])];
+    map ??= maps.length === 1 ? maps[0] : await vscode.window.showQuickPick(maps, { title: 'Decode the records of which map?' });
+    if (!map) return undefined;
+    typeName ??= await vscode.window.showInputBox({ title: `Decode ${map} as`, prompt: 'A type of the program: struct event, event_t, …', placeHolder: 'struct event' });
+    if (!typeName) return undefined;
+    const notes = await this.runs.decodeAs(map, typeName);
+    this.tables.retyped(map);
+    for (const note of notes) this.log.info(note);
+    this.notice(`${map}: decoded as ${typeName} from now on${notes.length ? ` (${notes.join('; ')})` : ''}`, 'info');
+    return notes;
   }
 
   private title(): string {
@@ -373,6 +388,7 @@ export class TraceView implements vscode.WebviewViewProvider, vscode.Disposable 
 <div class="toolbar" role="toolbar">
   <span id="ev-title" class="title"></span>
   <input id="ev-filter" type="text" placeholder="pid == 1234 && comm ~ /ssh/" aria-label="Filter the records by field">
+  <button id="ev-decode-as" title="Read this map's records as another type of the program">Decode as…</button>
   <button id="ev-save-jsonl" title="Save the kept records that match the filter as JSON Lines">Save JSONL…</button>
   <button id="ev-save-csv" title="Save the kept records that match the filter as CSV">Save CSV…</button>
   <span id="ev-status" class="status" aria-live="polite"></span>
