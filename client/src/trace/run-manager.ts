@@ -136,13 +136,13 @@ export class RunManager implements vscode.Disposable {
   }
 
   /**
-   * "Decode as…": from now on, `map`'s records of every run that has it are read as `typeName`.
+   * "Decode as…": from now on, `map`'s records are read as `typeName`.
    * Resolves the decoders' notes (whether the type was found, and where).
    */
   async decodeAs(map: string, typeName: string): Promise<string[]> {
     const notes: string[] = [];
+    // Every run: one whose object has no such map only notes so.
     for (const run of this.runs) {
-      if (!run.decoder.maps.includes(map)) continue;
       run.options.decodeAs = { ...run.options.decodeAs, [map]: typeName };
       run.decoder = await recordDecoder(run.objectPath, run.file, decodeOverrides(run.file, run.options));
       notes.push(...run.decoder.notes.filter((note) => note.startsWith(`${map}:`)));
