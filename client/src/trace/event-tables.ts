@@ -230,7 +230,8 @@ export class EventTables {
   }
 
   private cells(table: Table, record: TimedRecord): string[] {
-    return [timeOfDay(record.time), String(record.cpu), ...table.columns.map((column) => column === 'raw' && !(column in record.fields) ? record.raw ?? '' : compactValue(record.fields[column]))];
+    // A ring buffer does not say which CPU wrote a record (the loader sends -1).
+    return [timeOfDay(record.time), record.cpu < 0 ? '' : String(record.cpu), ...table.columns.map((column) => column === 'raw' && !(column in record.fields) ? record.raw ?? '' : compactValue(record.fields[column]))];
   }
 
   private counters(table: Table): TableCounters {

@@ -96,6 +96,16 @@ suite('Events', () => {
     assert.equal(api.runningSessions(), 0);
   });
 
+  test('List Knobs names the program\'s const volatile globals with their types', async () => {
+    const knobs = await vscode.commands.executeCommand<{ name: string; type: string; section: string; accepts: string }[] | undefined>(
+      'bpfdev.listKnobs', workspaceFile('events.bpf.c'));
+    assert.ok(knobs, 'bpfdev.listKnobs resolved a list (undefined means it failed: see the notification)');
+    const knob = knobs.find((candidate) => candidate.name === 'only_tgid');
+    assert.ok(knob, JSON.stringify(knobs));
+    assert.equal(knob.section, '.rodata');
+    assert.match(knob.accepts, /^integer 0\.\.4294967295$/);
+  });
+
   test('F5 runs a bpfdev run configuration with a knob; Shift+F5 stops it and detaches', async () => {
     await vscode.commands.executeCommand('bpfdev.trace.clear');
     const folder = vscode.workspace.workspaceFolders![0]!;
@@ -123,7 +133,16 @@ suite('Events', () => {
     await vscode.commands.executeCommand('bpfdev.trace.saveEvents', MAP, vscode.Uri.file(saved));
     const pids = new Set(fs.readFileSync(saved, 'utf8').split('\n').filter(Boolean).map((line) => (JSON.parse(line) as DecodedRecord).fields.pid));
     assert.deepEqual([...pids], [process.pid], `only_tgid=${process.pid} keeps other processes' opens out (${state.events[MAP]?.total} records)`);
-    await screenshot('run-config', { waitFor: `text=${marker}.txt` });
+    // Runtime cost from the loader's stats (every second): above the SEC and in Running Programs.
+    let costLens = '';
+    await waitUntil(async () => {
+      const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', workspaceFile('events.bpf.c'));
+      costLens = lenses.map((lens) => lens.command?.title ?? '').find((title) => / runs? · [\d.,]+ ns\/run/.test(title)) ?? '';
+      return costLens !== '';
+    }, 'a CodeLens with the run count and ns/run of the running program', 30_000);
+    console.log(`    ${costLens}`);
+    await vscode.commands.executeCommand('bpfdev.runs.focus');
+    await screenshot('run-config', { waitFor: 'text=ns/run' });
 
     const ended = waitForEvent<vscode.DebugSession>((listener) => vscode.debug.onDidTerminateDebugSession(listener),
       (candidate) => candidate.id === session.id, 'the bpfdev session to end', 30_000);
