@@ -4,8 +4,25 @@ import { openTarget, TargetOptions } from './targets';
 import type { Target } from '../../host/src/target';
 import { RunSession } from '../../host/src/loader';
 import { formatSourceDiagnostic } from './format';
+import type { KnobSetting } from '../../core/src/knobs/knobs';
+import { objectWithKnobs } from '../../host/src/knobs';
+import { parseDecodeAs, recordTypes, RecordType } from '../../host/src/events/record-types';
 
-export async function runRun(file: string, options: { durationSeconds?: number; compile: CompileOptions; target: TargetOptions }): Promise<number> {
+const ORIGINS: Record<RecordType['origin'], string> = {
+  btf: "the map's __type(value, …)", source: "the source's reserve/output call", dwarf: "the object's DWARF", override: '--decode-as',
+};
+
+export interface RunCommandOptions {
+  durationSeconds?: number;
+  compile: CompileOptions;
+  target: TargetOptions;
+  /** `--set NAME=VALUE`, written into a copy of the object before load. */
+  knobs?: KnobSetting[];
+  /** `--decode-as MAP=TYPE` flags. */
+  decodeAs?: string[];
+}
+
+export async function runRun(file: string, options: RunCommandOptions): Promise<number> {
   const target = await openTarget(options.target);
   try {
     return await runOn(target, file, options);
@@ -14,12 +31,20 @@ export async function runRun(file: string, options: { durationSeconds?: number; 
   }
 }
 
-async function runOn(target: Target, file: string, options: { durationSeconds?: number; compile: CompileOptions }): Promise<number> {
+async function runOn(target: Target, file: string, options: RunCommandOptions): Promise<number> {
   const compiled = await compileForTarget(file, target, options.compile);
   for (const diagnostic of compiled.diagnostics) process.stderr.write(formatSourceDiagnostic(diagnostic) + '\n');
   if (!compiled.ok) return 1;
 
-  const session = await RunSession.start(target, compiled.objectPath, { trace: true });
+  const { objectPath, applied } = await objectWithKnobs(compiled.objectPath, options.knobs ?? []);
+  for (const line of applied) process.stderr.write(`bpfdev: set ${line}\n`);
+  const decodeAs = parseDecodeAs(options.decodeAs ?? []);
+  if (decodeAs.errors.length) throw new Error(decodeAs.errors.join('\n'));
+  const records = await recordTypes(compiled.objectPath, { overrides: decodeAs.overrides });
+  for (const type of records.types.values()) process.stderr.write(`bpfdev: ${type.map}: records are ${type.layout.typeName} (${type.layout.size} bytes, from ${ORIGINS[type.origin]})\n`);
+  for (const note of records.notes) process.stderr.write(`bpfdev: ${note}\n`);
+
+  const session = await RunSession.start(target, objectPath, { trace: true });
   let detachedCount: number | undefined;
   session.on('trace', (line) => process.stdout.write(line + '\n'));
   // `bpfdev run … | head` closes our stdout: treat that as Ctrl-C and detach cleanly.

@@ -22,8 +22,12 @@ export type FieldLayout =
   | { kind: 'pointer'; size: number }
   /** `names` maps the value's decimal text to its enumerator. */
   | { kind: 'enum'; size: number; signed: boolean; names: Record<string, string> }
-  /** A char array: text up to the first NUL. */
-  | { kind: 'chars'; length: number }
+  /**
+   * A char array: text up to the first NUL. `binary` for unsigned char / u8 arrays, which hold
+   * text (`u8 comm[16]`) as often as bytes (addresses, hashes): those are text only when what is
+   * before the NUL is printable, else numbers.
+   */
+  | { kind: 'chars'; length: number; binary?: boolean }
   | { kind: 'array'; element: FieldLayout; count: number; stride: number }
   | { kind: 'struct' | 'union'; size: number; fields: FieldSlot[] }
   /** Something a record cannot usefully hold (function, void, forward declaration): shown as hex. */
@@ -45,6 +49,18 @@ export interface RecordLayout {
   root: FieldLayout;
   /** BTF is little-endian on x86/arm64 and big-endian on s390x; records are in the target's order. */
   littleEndian: boolean;
+}
+
+/** What consumers (CLI, run session, trace view) see of one record. */
+export interface DecodedRecord {
+  map: string;
+  cpu: number;
+  /** `{}` when the map has no known layout; `raw` then holds the bytes. */
+  fields: { [field: string]: DecodedValue };
+  /** Hex of the record's bytes, when no layout is known. */
+  raw?: string;
+  /** Short or long records: what did not match the layout. */
+  problems?: string[];
 }
 
 export interface DecodeResult {
@@ -87,7 +103,9 @@ function fieldLayout(btf: Btf, id: number, depth: number): FieldLayout {
     case BtfKind.Array: {
       const element = fieldLayout(btf, type.elemType, depth + 1);
       const elemType = btf.typeById(btf.resolve(type.elemType));
-      if (elemType?.kind === BtfKind.Int && elemType.size === 1 && (elemType.char || isCharName(elemType.name))) return { kind: 'chars', length: type.nelems };
+      if (elemType?.kind === BtfKind.Int && elemType.size === 1 && !elemType.bool) {
+        return { kind: 'chars', length: type.nelems, ...(elemType.signed || elemType.char || elemType.name === 'char' ? {} : { binary: true }) };
+      }
       return { kind: 'array', element, count: type.nelems, stride: btf.sizeOf(type.elemType) ?? 0 };
     }
     case BtfKind.Struct: case BtfKind.Union:
@@ -95,11 +113,6 @@ function fieldLayout(btf: Btf, id: number, depth: number): FieldLayout {
     default:
       return { kind: 'opaque', size };
   }
-}
-
-/** `char`, and the u8/__u8 of programs that hold text in byte arrays, both count as text. */
-function isCharName(name: string): boolean {
-  return name === 'char' || name === 'signed char' || name === 'unsigned char';
 }
 
 function compositeFields(btf: Btf, type: BtfType & { kind: BtfKind.Struct | BtfKind.Union }, depth: number): FieldSlot[] {
@@ -153,8 +166,9 @@ export function decodeRecordChecked(layout: RecordLayout, bytes: Uint8Array): De
     fields = bytes.length >= layout.size ? { value: reader.value(root, 0, 0) } : {};
     if (bytes.length < layout.size) problems.push(`record is ${bytes.length} bytes, ${layout.typeName} is ${layout.size}`);
   }
-  // perf samples are padded to 8 bytes, and some programs append payload (packet bytes) after the struct.
-  if (bytes.length > layout.size) problems.push(`${bytes.length - layout.size} byte(s) after ${layout.typeName}`);
+  // perf samples come padded to 8 bytes (less than 8 extra is that padding); more is payload a
+  // program appends after the struct (xdp-tutorial's packet bytes) or a wrong type.
+  if (bytes.length >= layout.size + 8) problems.push(`${bytes.length - layout.size} byte(s) after ${layout.typeName}`);
   return { fields, problems };
 }
 
@@ -173,6 +187,16 @@ export function layoutSize(layout: FieldLayout): number {
 }
 
 const TWO_53 = 2n ** 53n;
+
+/** Text a person would type: no control bytes but tab and newline (UTF-8 sequences allowed). */
+function printable(bytes: Uint8Array, end: number): boolean {
+  if (end === 0) return bytes.every((byte) => byte === 0);
+  for (let index = 0; index < end; index++) {
+    const byte = bytes[index];
+    if ((byte < 0x20 && byte !== 0x09 && byte !== 0x0a) || byte === 0x7f) return false;
+  }
+  return true;
+}
 
 class Reader {
   constructor(private readonly view: DataView, private readonly little: boolean) {}
@@ -193,7 +217,7 @@ class Reader {
         const raw = this.integer(at, layout.size, layout.signed);
         return layout.names[String(raw)] ?? raw;
       }
-      case 'chars': return this.text(at, layout.length);
+      case 'chars': return this.text(at, layout.length, layout.binary ?? false);
       case 'array': {
         const values: DecodedValue[] = [];
         for (let index = 0; index < layout.count; index++) values.push(this.value(layout.element, at + index * layout.stride, at + index * layout.stride));
@@ -246,10 +270,11 @@ class Reader {
     return value < TWO_53 && value > -TWO_53 ? Number(value) : value.toString();
   }
 
-  private text(at: number, length: number): string {
+  private text(at: number, length: number, binary: boolean): string | number[] {
     const bytes = new Uint8Array(this.view.buffer, this.view.byteOffset + at, length);
     let end = 0;
     while (end < length && bytes[end] !== 0) end++;
+    if (binary && !printable(bytes, end)) return Array.from(bytes);
     // Kernel strings (comm, filenames) are bytes: UTF-8 when valid, U+FFFD where not.
     return decodeUtf8(bytes, 0, end);
   }
@@ -259,6 +284,13 @@ class Reader {
     for (let index = 0; index < size; index++) text += this.view.getUint8(at + index).toString(16).padStart(2, '0');
     return text;
   }
+}
+
+/** Hex text of bytes, for records no layout describes. */
+export function hexBytes(bytes: Uint8Array): string {
+  let text = '';
+  for (let index = 0; index < bytes.length; index++) text += bytes[index].toString(16).padStart(2, '0');
+  return text;
 }
 
 /** `key=value` text for a decoded record, the CLI's human mode (`map: pid=1 comm=bash`). */
