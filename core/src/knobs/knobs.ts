@@ -85,7 +85,7 @@ function locateKnobs(object: Uint8Array): { knobs: Located[]; errors: string[]; 
       const described = describe(btf, variable.type);
       const value = bytes ? readValue(btf, variable.type, bytes) : undefined;
       knobs.push({
-        name: variable.name, section: datasec.name, type: btf.formatType(unqualified(btf, variable.type)), size, offset,
+        name: variable.name, section: datasec.name, type: typeText(btf, variable.type), size, offset,
         ...(value !== undefined ? { value } : {}),
         accepts: described.accepts,
         settable: !nobits && described.settable && fileOffset !== undefined,
@@ -96,6 +96,9 @@ function locateKnobs(object: Uint8Array): { knobs: Located[]; errors: string[]; 
       });
     }
   }
+  // What users set most first: .rodata (const volatile), then .data, then .bss; in section order within.
+  const rank = (name: string) => ['.rodata', '.data', '.bss'].findIndex((prefix) => name === prefix || name.startsWith(prefix + '.'));
+  knobs.sort((a, b) => rank(a.section) - rank(b.section) || a.section.localeCompare(b.section) || a.offset - b.offset);
   return { knobs, errors, btf, elf };
 }
 
@@ -121,6 +124,11 @@ function objectSymbols(object: Uint8Array, elf: ElfFile): Map<string, number> {
     symbols.set(`${sectionIndex}:${name}`, value);
   }
   return symbols;
+}
+
+/** `const volatile` says how the program reads it, not what to type: the listing drops it, inside arrays too. */
+function typeText(btf: Btf, id: number): string {
+  return btf.formatType(unqualified(btf, id)).replace(/\b(const|volatile)\s+/g, '');
 }
 
 function unqualified(btf: Btf, id: number): number {
@@ -175,7 +183,7 @@ function describe(btf: Btf, typeId: number): { accepts: string; settable: boolea
     }
     case 'enum': return { accepts: `one of ${found.values.map((value) => value.name).join('|')} (or a number)`, settable: true, choices: found.values.map((value) => value.name) };
     case 'chars': return { accepts: `text, at most ${found.length - 1} bytes`, settable: true };
-    case 'other': return { accepts: `a ${btf.formatType(unqualified(btf, typeId))} cannot be set from text`, settable: false };
+    case 'other': return { accepts: `a ${typeText(btf, typeId)} cannot be set from text`, settable: false };
   }
 }
 
