@@ -13,6 +13,7 @@ import { decodeRecordChecked, formatFields, recordLayout } from '../../core/src/
 import { eventMaps, findTypeByCName } from '../../core/src/events/maps';
 import { recordCallSites } from '../../core/src/events/call-sites';
 import { applyKnobs, listKnobs, parseKnobSetting } from '../../core/src/knobs/knobs';
+import { createRecordDecoder } from '../../host/src/events/decoder';
 
 const FIXTURES = path.resolve(__dirname, '../../../test/fixtures/events');
 const object = new Uint8Array(readFileSync(path.join(FIXTURES, 'records.o')));
@@ -176,4 +177,15 @@ test('garbage objects give errors, never exceptions', () => {
   assert.ok(applyKnobs(object.subarray(0, 200), []).errors.length > 0);
   const layout = layoutOf(btf, 'struct record');
   for (let length = 0; length <= layout.size; length += 7) assert.doesNotThrow(() => decodeRecordChecked(layout, sampleBytes().subarray(0, length)));
+});
+
+test('the run session decoder: fields for known maps, undefined (raw) for others, each problem reported once', () => {
+  const layout = layoutOf(btf, 'struct record');
+  const problems: string[] = [];
+  const decode = createRecordDecoder(new Map([['rb_typed', { map: 'rb_typed', layout, origin: 'btf' as const }]]), (map, problem) => problems.push(`${map}: ${problem}`));
+  assert.equal(decode('rb_typed', sampleBytes())!.comm, 'bash');
+  assert.equal(decode('rb_unknown', sampleBytes()), undefined);
+  for (let round = 0; round < 3; round++) decode('rb_typed', sampleBytes().subarray(0, 10 + round));
+  assert.equal(problems.length, 1, problems.join('\n'));
+  assert.match(problems[0], /^rb_typed: record is 10 bytes, struct record is 88/);
 });

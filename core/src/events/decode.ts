@@ -51,18 +51,6 @@ export interface RecordLayout {
   littleEndian: boolean;
 }
 
-/** What consumers (CLI, run session, trace view) see of one record. */
-export interface DecodedRecord {
-  map: string;
-  cpu: number;
-  /** `{}` when the map has no known layout; `raw` then holds the bytes. */
-  fields: { [field: string]: DecodedValue };
-  /** Hex of the record's bytes, when no layout is known. */
-  raw?: string;
-  /** Short or long records: what did not match the layout. */
-  problems?: string[];
-}
-
 export interface DecodeResult {
   fields: { [field: string]: DecodedValue };
   /** Why the record did not match the layout exactly (short, long); empty when it did. */
@@ -284,13 +272,6 @@ class Reader {
     for (let index = 0; index < size; index++) text += this.view.getUint8(at + index).toString(16).padStart(2, '0');
     return text;
   }
-}
-
-/** Hex text of bytes, for records no layout describes. */
-export function hexBytes(bytes: Uint8Array): string {
-  let text = '';
-  for (let index = 0; index < bytes.length; index++) text += bytes[index].toString(16).padStart(2, '0');
-  return text;
 }
 
 /** `key=value` text for a decoded record, the CLI's human mode (`map: pid=1 comm=bash`). */

@@ -1,28 +1,29 @@
 /**
- * Turns the loader's batched `records` events into decoded records, with the layouts
- * `recordTypes` found. Kept apart from the session so the CLI, the run manager and tests share it.
+ * The run session's record decoder (host/src/loader.ts `RecordDecoder`: map name and bytes in,
+ * fields out, undefined when the map's type is unknown so the record stays raw hex), built from
+ * the layouts `recordTypes` found. Problems of short or long records go to `onProblem`, once per
+ * map and kind, so a stream of 200k records/s does not become a stream of warnings.
  */
-import { DecodedRecord, decodeRecordChecked, hexBytes } from '../../../core/src/events/decode';
+import { decodeRecordChecked, DecodedValue } from '../../../core/src/events/decode';
 import type { RecordType } from './record-types';
 
-/** The shape of the loader's `records` event (core/src/loader/events.ts), structurally. */
-export interface RawRecords {
-  map: string;
-  cpus: number[];
-  data: string[];
-}
-
-export type RecordDecoder = (records: RawRecords) => DecodedRecord[];
-
-export function createRecordDecoder(types: ReadonlyMap<string, RecordType>): RecordDecoder {
-  return (records) => {
-    const type = types.get(records.map);
-    return records.data.map((base64, index) => {
-      const bytes = new Uint8Array(Buffer.from(base64, 'base64'));
-      const cpu = records.cpus[index] ?? -1;
-      if (!type) return { map: records.map, cpu, fields: {}, raw: hexBytes(bytes) };
-      const { fields, problems } = decodeRecordChecked(type.layout, bytes);
-      return { map: records.map, cpu, fields, ...(problems.length ? { problems } : {}) };
-    });
+export function createRecordDecoder(
+  types: ReadonlyMap<string, RecordType>,
+  onProblem?: (map: string, problem: string) => void,
+): (map: string, bytes: Uint8Array) => { [field: string]: DecodedValue } | undefined {
+  const reported = new Set<string>();
+  return (map, bytes) => {
+    const type = types.get(map);
+    if (!type) return undefined;
+    const { fields, problems } = decodeRecordChecked(type.layout, bytes);
+    for (const problem of problems) {
+      // The numbers differ record to record; the first of each kind per map is what helps.
+      const kind = `${map}:${problem.replace(/\d+/g, 'N')}`;
+      if (onProblem && !reported.has(kind)) {
+        reported.add(kind);
+        onProblem(map, problem);
+      }
+    }
+    return fields;
   };
 }
