@@ -6,11 +6,8 @@ import { RunSession } from '../../host/src/loader';
 import { formatSourceDiagnostic } from './format';
 import type { KnobSetting } from '../../core/src/knobs/knobs';
 import { objectWithKnobs } from '../../host/src/knobs';
-import { parseDecodeAs, recordTypes, RecordType } from '../../host/src/events/record-types';
-
-const ORIGINS: Record<RecordType['origin'], string> = {
-  btf: "the map's __type(value, …)", source: "the source's reserve/output call", dwarf: "the object's DWARF", override: '--decode-as',
-};
+import { parseDecodeAs } from '../../host/src/events/record-types';
+import { recordDecoderFor } from '../../host/src/events/decoder';
 
 export interface RunCommandOptions {
   durationSeconds?: number;
@@ -40,9 +37,8 @@ async function runOn(target: Target, file: string, options: RunCommandOptions): 
   for (const line of applied) process.stderr.write(`bpfdev: set ${line}\n`);
   const decodeAs = parseDecodeAs(options.decodeAs ?? []);
   if (decodeAs.errors.length) throw new Error(decodeAs.errors.join('\n'));
-  const records = await recordTypes(compiled.objectPath, { overrides: decodeAs.overrides });
-  for (const type of records.types.values()) process.stderr.write(`bpfdev: ${type.map}: records are ${type.layout.typeName} (${type.layout.size} bytes, from ${ORIGINS[type.origin]})\n`);
-  for (const note of records.notes) process.stderr.write(`bpfdev: ${note}\n`);
+  // The session takes this decoder once it carries records (issue #11, the loader side).
+  await recordDecoderFor(decodeAs.overrides, (line) => process.stderr.write(`bpfdev: ${line}\n`))(compiled.objectPath, file);
 
   const session = await RunSession.start(target, objectPath, { trace: true });
   let detachedCount: number | undefined;
