@@ -39,7 +39,14 @@ const run = promisify(execFile);
 export async function recordTypes(objectPath: string, options: RecordTypesOptions = {}): Promise<{ types: Map<string, RecordType>; notes: string[] }> {
   const types = new Map<string, RecordType>();
   const notes: string[] = [];
-  const object = new Uint8Array(await fs.promises.readFile(objectPath));
+  let object: Uint8Array;
+  try {
+    object = new Uint8Array(await fs.promises.readFile(objectPath));
+  } catch (error) {
+    // Records then stay raw: a run must not fail because its records cannot be decoded.
+    notes.push(`cannot read ${objectPath} for its record types: ${(error as Error).message}`);
+    return { types, notes };
+  }
   const btf = objectBtf(object, notes);
   if (!btf) return { types, notes };
   const maps = eventMaps(btf);
