@@ -89,7 +89,7 @@ function locateKnobs(object: Uint8Array): { knobs: Located[]; errors: string[]; 
         ...(value !== undefined ? { value } : {}),
         accepts: described.accepts,
         settable: !nobits && described.settable && fileOffset !== undefined,
-        ...(nobits ? { reason: `${datasec.name} has no bytes in the object (SHT_NOBITS): give it an initial value (it then lives in .data) or make it const volatile` }
+        ...(nobits ? { reason: `${datasec.name} has no bytes in the object (SHT_NOBITS): move it to .data (a non-zero initializer, or SEC(".data")) or make it const volatile` }
           : !described.settable ? { reason: described.accepts } : {}),
         ...(described.choices ? { choices: described.choices } : {}),
         typeId: variable.type, ...(fileOffset !== undefined ? { fileOffset } : {}),
