@@ -4,6 +4,7 @@
 #   records.o          clang -g -O2 -target bpfel of src/records.bpf.c: the ELF the knob code
 #                      patches, its .BTF, and `sample`'s bytes in .data laid out by clang (the
 #                      oracle for the decoder: the expected values are the C initializer's)
+#   records.be.o       the same for bpfeb: big-endian records (s390x targets) and knobs
 #   records.dwarf.btf  pahole --btf_encode_detached of records.o: the types only DWARF has
 #   PROVENANCE.md      date, tool versions, sha256 of every file
 #
@@ -18,6 +19,7 @@ done
 
 # Relative paths and a fixed compilation directory keep the object the same on every machine.
 (cd "$out" && clang -g -O2 -target bpfel -I "../../../bpf-headers" -fdebug-prefix-map="$repo"=. -c src/records.bpf.c -o records.o)
+(cd "$out" && clang -g -O2 -target bpfeb -I "../../../bpf-headers" -fdebug-prefix-map="$repo"=. -c src/records.bpf.c -o records.be.o)
 pahole --btf_encode_detached="$out/records.dwarf.btf" "$out/records.o"
 
 {
@@ -29,7 +31,7 @@ pahole --btf_encode_detached="$out/records.dwarf.btf" "$out/records.o"
   echo "- pahole $(pahole --version)"
   echo
   echo '```'
-  (cd "$out" && sha256sum records.o records.dwarf.btf src/records.bpf.c)
+  (cd "$out" && sha256sum records.o records.be.o records.dwarf.btf src/records.bpf.c)
   echo '```'
 } > "$out/PROVENANCE.md"
 echo "capture-event-fixtures: wrote $out"

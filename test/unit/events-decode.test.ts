@@ -189,3 +189,16 @@ test('the run session decoder: fields for known maps, undefined (raw) for others
   assert.equal(problems.length, 1, problems.join('\n'));
   assert.match(problems[0], /^rb_typed: record is 10 bytes, struct record is 88/);
 });
+
+test('big-endian objects: records decode and knobs are written in the object\'s byte order', () => {
+  const bigEndian = new Uint8Array(readFileSync(path.join(FIXTURES, 'records.be.o')));
+  const little = listKnobs(object).knobs.find((knob) => knob.name === 'sample')!.value as { either: object };
+  // The same C values, bitfields included; only the bytes of the union's int read the other way round.
+  assert.deepEqual(listKnobs(bigEndian).knobs.find((knob) => knob.name === 'sample')!.value,
+    { ...little, either: { as_int: 0x01020304, as_bytes: [1, 2, 3, 4] } });
+  const patched = applyKnobs(bigEndian, [{ name: 'target_pid', value: '0x01020304' }, { name: 'counter', value: '-0' }]);
+  assert.deepEqual(patched.errors, []);
+  const values = new Map(listKnobs(patched.object!).knobs.map((knob) => [knob.name, knob.value]));
+  assert.equal(values.get('target_pid'), 0x01020304);
+  assert.equal(values.get('counter'), 0);
+});
