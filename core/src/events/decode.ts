@@ -263,7 +263,8 @@ class Reader {
     let end = 0;
     while (end < length && bytes[end] !== 0) end++;
     if (binary && !printable(bytes, end)) return Array.from(bytes);
-    let ascii = true;
+    // Spread arguments have a limit; long buffers take the general path.
+    let ascii = end <= 4096;
     for (let index = 0; index < end && ascii; index++) ascii = bytes[index] < 0x80;
     // comm and paths are nearly always ASCII: one call instead of a character at a time.
     if (ascii) return String.fromCharCode.apply(null, bytes.subarray(0, end) as unknown as number[]);
