@@ -106,10 +106,12 @@ function fieldLayout(btf: Btf, id: number, depth: number): FieldLayout {
 function compositeFields(btf: Btf, type: BtfType & { kind: BtfKind.Struct | BtfKind.Union }, depth: number): FieldSlot[] {
   const fields: FieldSlot[] = [];
   for (const member of type.members) {
-    const layout = member.bitfieldSize
+    let layout = member.bitfieldSize
       ? { kind: 'bitfield' as const, bitOffset: member.bitOffset, bits: member.bitfieldSize, signed: isSigned(btf, member.type) }
       : fieldLayout(btf, member.type, depth + 1);
-    const offset = member.bitfieldSize ? 0 : Math.floor(member.bitOffset / 8);
+    // Bitfields count bits from the composite's start, the legacy int encoding's included.
+    if (layout.kind === 'bitfield' && !member.bitfieldSize) layout = shiftBits(layout, member.bitOffset);
+    const offset = layout.kind === 'bitfield' ? 0 : Math.floor(member.bitOffset / 8);
     if (!member.name && (layout.kind === 'struct' || layout.kind === 'union')) {
       // C lets an anonymous member's fields be named as the parent's own: show them that way.
       for (const inner of layout.fields) {
