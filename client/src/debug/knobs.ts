@@ -6,6 +6,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { compileForTarget } from '../../../host/src/compile';
+import { readKnobs } from '../../../host/src/knobs';
+import { compactValue } from '../../../core/src/events/record';
 import { isBpfDocument } from '../config';
 import { compileOptionsFor } from '../commands/run';
 import type { TargetManager } from '../targets/target-manager';
@@ -13,21 +15,27 @@ import { DEBUG_TYPE } from './run-configuration';
 
 export interface KnobInfo {
   name: string;
-  /** C spelling of the type, e.g. `const volatile unsigned long long`. */
+  /** C spelling of the type, e.g. `unsigned long long`, `char[16]`, `enum mode`. */
   type: string;
   /** `.rodata`, `.data` or `.bss`. */
   section: string;
-  /** The value compiled in, as the loader would print it. */
+  /** The value compiled in. */
   value?: string;
+  /** What a value may be: `integer 0..255`, `true|false`, `text, at most 15 bytes`. */
+  accepts: string;
+  /** Why it cannot be set from launch.json, when it cannot. */
+  notSettable?: string;
 }
 
-/**
- * The one call into the knob listing (core/src/knobs via host/src/knobs.ts, what `bpfdev
- * knobs FILE` prints). Until that is part of this build it says so rather than guessing from
- * the source text.
- */
-export async function listKnobs(_objectPath: string): Promise<KnobInfo[]> {
-  throw new Error('listing knobs needs the knob reader (bpfdev knobs), which is not in this build');
+/** The one call into the knob listing: the same reader as `bpfdev knobs FILE` (core/src/knobs). */
+export async function listKnobs(objectPath: string): Promise<KnobInfo[]> {
+  const { knobs, errors } = await readKnobs(objectPath);
+  if (!knobs.length && errors.length) throw new Error(errors.join('; '));
+  return knobs.map((knob) => ({
+    name: knob.name, type: knob.type, section: knob.section, accepts: knob.accepts,
+    ...(knob.value !== undefined ? { value: compactValue(knob.value) } : {}),
+    ...(knob.settable ? {} : { notSettable: knob.reason ?? knob.accepts }),
+  }));
 }
 
 async function compiledObject(file: vscode.Uri, targets: TargetManager): Promise<string> {
@@ -75,12 +83,12 @@ export function registerKnobsCommand(context: vscode.ExtensionContext, targets: 
       void vscode.window.showInformationMessage(`eBPF: ${path.basename(document.fileName)} has no const volatile, .data or .bss globals to set.`);
       return knobs;
     }
-    const picked = await vscode.window.showQuickPick(knobs.map((knob) => ({
-      label: knob.name, description: knob.type, detail: `${knob.section}${knob.value !== undefined ? ` · compiled in: ${knob.value}` : ''}`, knob,
+    const picked = await vscode.window.showQuickPick(knobs.filter((knob) => !knob.notSettable).map((knob) => ({
+      label: knob.name, description: knob.type, detail: `${knob.section} · ${knob.accepts}${knob.value !== undefined ? ` · compiled in: ${knob.value}` : ''}`, knob,
     })), { title: `Knobs of ${path.basename(document.fileName)}: pick one to set it for F5`, matchOnDescription: true });
     if (!picked) return knobs;
     const value = await vscode.window.showInputBox({
-      title: `${picked.knob.name} (${picked.knob.type})`, prompt: 'Value for the run configuration: a number, true/false, text for a char array, or an enum name',
+      title: `${picked.knob.name} (${picked.knob.type})`, prompt: `Value for the run configuration: ${picked.knob.accepts}`,
       ...(picked.knob.value !== undefined ? { value: picked.knob.value } : {}),
     });
     if (value === undefined) return knobs;

@@ -11,6 +11,7 @@ import type { TargetManager } from '../targets/target-manager';
 import type { Log } from '../log';
 import { TraceBuffer } from '../../../core/src/trace/trace-buffer';
 import { CostTracker, ProgramStatsSample } from '../../../core/src/events/stats';
+import { objectWithKnobs, parseKnobFlags } from '../../../host/src/knobs';
 import type { DecodedRecord } from '../../../core/src/events/record';
 import { recordDecoder, RecordDecoder } from './record-decoder';
 
@@ -160,13 +161,17 @@ export class RunManager implements vscode.Disposable {
       throw new Error(`compile failed${first ? `: ${path.basename(first.file)}:${first.line}: ${first.message}` : ''} — see the Problems panel`);
     }
     report(`attaching on ${target.name}`);
-    const decoder = await recordDecoder(compiled.objectPath, file, decodeOverrides(file, options));
+    // Knobs are written into a copy of the object before upload; every value is checked against its BTF type first.
+    const knobs = Object.entries(options.knobs ?? {}).map(([name, value]) => `${name}=${value}`);
+    const { objectPath, applied } = await objectWithKnobs(compiled.objectPath, parseKnobFlags(knobs));
+    if (applied.length) this.log.info(`[${path.basename(file)}] knobs: ${applied.join(', ')}`);
+    const decoder = await recordDecoder(objectPath, file, decodeOverrides(file, options));
     for (const note of decoder.notes) this.log.info(`[${path.basename(file)}] ${note}`);
-    // RunSession turns these into the loader's run arguments (--set, --only, --skip, --iface, stats on).
+    // RunSession turns these into the loader's run arguments (--only, --skip, --iface, stats on).
     const loaderOptions = { trace: true, stats: true, ...runArguments(options) };
-    const session = await RunSession.start(target, compiled.objectPath, loaderOptions);
+    const session = await RunSession.start(target, objectPath, loaderOptions);
     const run: ActiveRun = {
-      id: this.nextRunId++, file, target: target.name, objectPath: compiled.objectPath, startedAt: new Date(), session, options, costs: new CostTracker(), decoder,
+      id: this.nextRunId++, file, target: target.name, objectPath, startedAt: new Date(), session, options, costs: new CostTracker(), decoder,
     };
     this.runs.add(run);
     this.changed.fire();
@@ -292,9 +297,8 @@ interface RecordsEvent { event: 'records'; map: string; cpus: number[]; data: st
 interface LostEvent { event: 'lost'; map: string; cpu?: number; count: number }
 
 /** Run options the loader session takes; only those set, so an older loader sees its old argv. */
-function runArguments(options: RunOptions): { knobs?: Record<string, string>; only?: string[]; skip?: string[]; iface?: string } {
+function runArguments(options: RunOptions): { only?: string[]; skip?: string[]; iface?: string } {
   return {
-    ...(options.knobs && Object.keys(options.knobs).length ? { knobs: options.knobs } : {}),
     ...(options.only?.length ? { only: options.only } : {}),
     ...(options.skip?.length ? { skip: options.skip } : {}),
     ...(options.iface ? { iface: options.iface } : {}),

@@ -239,8 +239,10 @@ export class TraceView implements vscode.WebviewViewProvider, vscode.Disposable 
 
   /** "Decode as…": asks for the map (when not given) and the C type name, e.g. `struct event`. */
   async decodeAs(map?: string, typeName?: string): Promise<string[] | undefined> {
-    const maps = [...new Set([...Object.keys(this.tables.state()), ...this.runs.list().flatMap((run) => run.decoder.maps)])];
-    map ??= maps.length === 1 ? maps[0] : await vscode.window.showQuickPick(maps, { title: 'Decode the records of which map?' });
+    // The maps that sent records; before any did, the user names one.
+    const maps = Object.keys(this.tables.state());
+    map ??= maps.length === 1 ? maps[0] : maps.length ? await vscode.window.showQuickPick(maps, { title: 'Decode the records of which map?' })
+      : await vscode.window.showInputBox({ title: 'Decode the records of which map?', prompt: 'The name of a ring buffer or perf event array of the running program' });
     if (!map) return undefined;
     typeName ??= await vscode.window.showInputBox({ title: `Decode ${map} as`, prompt: 'A type of the program: struct event, event_t, …', placeHolder: 'struct event' });
     if (!typeName) return undefined;

@@ -1,16 +1,15 @@
 /**
- * A decoded ring-buffer / perf-event record as every consumer sees it (issue #11 contract:
- * /work/notes/events-contract.md). `DecodedValue` mirrors the one `decode.ts` exports; when
- * that module lands, this file re-exports it instead of declaring it.
+ * A decoded record as every consumer sees it (issue #11 contract: `fields` from decode.ts, `{}`
+ * with the bytes in `raw` when the map's type is unknown), plus how one value reads in a cell.
  */
+import type { DecodedValue } from './decode';
 
-/** 64-bit integers beyond 2^53 are decimal strings, so JSON round-trips them exactly. */
-export type DecodedValue = number | string | boolean | null | DecodedValue[] | { [field: string]: DecodedValue };
+export type { DecodedValue } from './decode';
 
 export interface DecodedRecord {
   map: string;
+  /** -1 when the map does not say (ring buffers). */
   cpu: number;
-  /** `{}` when no layout is known for the map; the bytes are then in `raw`. */
   fields: { [field: string]: DecodedValue };
   /** Hex of the record's bytes, only when it could not be decoded. */
   raw?: string;
