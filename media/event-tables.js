@@ -41,7 +41,7 @@
     button.addEventListener('click', () => select(map));
     tabs.appendChild(button);
     tabs.hidden = false;
-    table = { columns: ['time', 'cpu'], rows: [], counters: { total: 0, kept: 0, kernelLost: 0, viewDropped: 0 }, filter: '', filterError: undefined, tab: button };
+    table = { columns: ['time', 'cpu'], rows: [], counters: { total: 0, kept: 0, kernelLost: 0, viewDropped: 0, notDrawn: 0 }, filter: '', filterError: undefined, tab: button };
     tables.set(map, table);
     label(map);
     // The first map to send records is what the user came for: show it.
@@ -69,12 +69,13 @@
     status.textContent = `${c.total.toLocaleString()} records · ${table.rows.length.toLocaleString()} shown`;
     const parts = [];
     if (c.kernelLost) parts.push(`${c.kernelLost.toLocaleString()} lost in the kernel`);
-    if (c.viewDropped) parts.push(`${c.viewDropped.toLocaleString()} dropped by the view`);
+    if (c.viewDropped + c.notDrawn) parts.push(`${(c.viewDropped + c.notDrawn).toLocaleString()} dropped by the view`);
     if (parts.length) {
       const dropped = document.createElement('span');
       dropped.className = 'dropped';
       dropped.title = 'Lost in the kernel: the buffer was full and the kernel discarded them (perf lost samples). ' +
-        'Dropped by the view: they reached the editor faster than it keeps or draws them (the newest are kept).';
+        `Dropped by the view: ${c.viewDropped.toLocaleString()} came faster than the editor keeps them (not in Save either), ` +
+        `${c.notDrawn.toLocaleString()} were kept (Save writes them) but came faster than this table draws.`;
       dropped.textContent = ` · ${parts.join(' · ')}`;
       status.appendChild(dropped);
     }

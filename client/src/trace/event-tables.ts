@@ -7,7 +7,8 @@
  * Memory stays bounded as for trace lines: each map keeps its newest `historyLines` records,
  * and the page is sent at most `maxRows` per message, one message in flight at a time.
  * Counts shown apart: `kernelLost` (the kernel could not deliver: perf lost samples) and
- * `viewDropped` (received, but more than the view keeps in one interval, or never drawn).
+ * `viewDropped` (more arrived in one interval than the extension keeps: never in the table nor in
+ * Save) and `notDrawn` (kept, and saved, but more came than the page draws).
  */
 import * as fs from 'node:fs/promises';
 import * as vscode from 'vscode';
@@ -17,7 +18,7 @@ import { compactValue } from '../../../core/src/events/record';
 import { toCsv, toJsonLines } from '../../../core/src/events/export';
 import type { EventBatch, TimedRecord } from './run-manager';
 
-export interface TableCounters { total: number; kept: number; kernelLost: number; viewDropped: number }
+export interface TableCounters { total: number; kept: number; kernelLost: number; viewDropped: number; notDrawn: number }
 
 export type EventsToPage =
   | { type: 'ev-table'; map: string; columns: string[]; rows: string[][]; counters: TableCounters; filter: string; filterError?: FilterError }
@@ -45,6 +46,7 @@ interface Table {
   history: LineHistory<TimedRecord>;
   kernelLost: number;
   viewDropped: number;
+  notDrawn: number;
   filterText: string;
   filter?: RecordFilter;
   filterError?: FilterError;
@@ -108,7 +110,7 @@ export class EventTables {
     for (const table of this.tables.values()) {
       // Only the newest maxRows can end up on the page: older pending records are never drawn.
       if (table.pending.length > maxRows) {
-        table.viewDropped += table.pending.length - maxRows;
+        table.notDrawn += table.pending.length - maxRows;
         table.pending = table.pending.slice(-maxRows);
       }
     }
@@ -204,7 +206,7 @@ export class EventTables {
     let table = this.tables.get(map);
     if (!table) {
       table = {
-        name: map, columns: [], history: new LineHistory<TimedRecord>(recordCapacity(this.settings().historyLines)), kernelLost: 0, viewDropped: 0,
+        name: map, columns: [], history: new LineHistory<TimedRecord>(recordCapacity(this.settings().historyLines)), kernelLost: 0, viewDropped: 0, notDrawn: 0,
         filterText: '', pending: [], shownRows: 0, dirty: false,
       };
       this.tables.set(map, table);
@@ -235,7 +237,7 @@ export class EventTables {
   }
 
   private counters(table: Table): TableCounters {
-    return { total: table.history.total, kept: table.history.length, kernelLost: table.kernelLost, viewDropped: table.viewDropped };
+    return { total: table.history.total, kept: table.history.length, kernelLost: table.kernelLost, viewDropped: table.viewDropped, notDrawn: table.notDrawn };
   }
 
   private tableState(table: Table): EventTableState {
