@@ -315,7 +315,11 @@ async function captureRemote(target, entry, object, level2) {
   }
 }
 
-async function captureOnVm(suite, options) {
+/**
+ * Captures the corpus on one test VM; `options`: `only` (Set of names), `outVm` (directory, else
+ * `logs-<kernel>/`), `json`, `skip` (Set of names). Returns the records written to PROVENANCE.md.
+ */
+export async function captureOnVm(suite, options = {}) {
   if (!(suite in VM_KERNELS)) throw new Error(`unknown VM suite ${suite} (${Object.keys(VM_KERNELS).join(', ')})`);
   const { RemoteTarget, SshConnection, resolveHost } = hostModules();
   const vmDir = fs.mkdtempSync(path.join(os.tmpdir(), `bpfdev-capture-vm-${suite}-`));
@@ -342,6 +346,7 @@ async function captureOnVm(suite, options) {
     const records = [];
     for (const entry of listCorpus()) {
       if (options.only && !options.only.has(entry.name)) continue;
+      if (options.skip?.has(entry.name)) continue;
       let compiled;
       try {
         compiled = compileProgram(entry, workDir);
@@ -366,6 +371,7 @@ async function captureOnVm(suite, options) {
       else process.stderr.write(`${suite} ${entry.name}: ${outcome.verdict}, ${record.bytes} bytes\n`);
     }
     writeProvenance(outDir, records, null, { suite, release });
+    return { release, outDir, records };
   } finally {
     await target?.dispose().catch(() => undefined);
     spawnSync('bash', [path.join(scripts, 'stop-vm.sh'), vmDir], { stdio: 'inherit' });

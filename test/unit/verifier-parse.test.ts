@@ -431,3 +431,46 @@ test('garbage and empty input give an empty report, not an exception', () => {
     JSON.stringify(report);
   }
 });
+
+/**
+ * Logs of the same corpus captured on the Debian test VMs' kernels (5.10, 6.1, 6.12:
+ * `node scripts/capture-verifier-logs.mjs --vm ...` writes `logs-<kernel>/`). Older kernels word
+ * messages differently and print the source text without `@ file:line`, so the line is checked
+ * by its text there. A program a kernel cannot even load (a kfunc it lacks) has an empty log and
+ * its verdict in PROVENANCE.md.
+ */
+const kernelDirs = readdirSync(CORPUS).filter((dir) => /^logs-\d+\.\d+$/.test(dir)).sort();
+
+test('logs were captured on the VM kernels too (5.10, 6.1, 6.12)', () => {
+  assert.deepEqual(kernelDirs, ['logs-5.10', 'logs-6.1', 'logs-6.12']);
+});
+
+for (const dir of kernelDirs) {
+  test(`${dir}: every log gives its program's kind at its EXPECT line`, () => {
+    const provenance = readFileSync(path.join(CORPUS, dir, 'PROVENANCE.md'), 'utf8');
+    assert.match(provenance, new RegExp(`^- kernel: ${dir.slice(5).replace('.', '\\.')}\\.`, 'm'), 'provenance names the kernel');
+    const source = (name: string) => readFileSync(path.join(CORPUS, `${name}.bpf.c`), 'utf8').split('\n');
+    let checked = 0;
+    for (const entry of corpus) {
+      const file = path.join(CORPUS, dir, `${entry.name}.log`);
+      const row = provenance.split('\n').find((line) => line.startsWith(`| ${entry.name}.log |`));
+      assert.ok(row, `${dir}: no provenance row for ${entry.name}`);
+      const log = readFileSync(file, 'utf8');
+      if (!log.trim()) {
+        assert.match(row, /\| (?:not-loaded|compile-failed|load-failed|unsupported)/, `${dir}/${entry.name}: an empty log needs the reason it is empty`);
+        continue;
+      }
+      const report = parseVerifierLog(log);
+      if (entry.kind === 'accepted' || (entry.mayBeAccepted && report.verdict === 'accepted')) {
+        assert.equal(report.verdict, 'accepted', `${dir}/${entry.name}: ${report.message}`);
+        continue;
+      }
+      assert.equal(report.kind, entry.kind, `${dir}/${entry.name}: message was ${report.message}`);
+      checked++;
+      if (!report.source || report.source.confidence === 'uncertain') continue;
+      if (report.source.line !== undefined) assert.equal(report.source.line, entry.expectLine, `${dir}/${entry.name}: line`);
+      else if (entry.expectLine !== null) assert.equal(report.source.text, source(entry.name)[entry.expectLine - 1].trim(), `${dir}/${entry.name}: source text`);
+    }
+    assert.ok(checked >= 30, `${dir}: only ${checked} rejections checked`);
+  });
+}
