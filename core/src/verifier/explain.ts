@@ -296,6 +296,11 @@ export const KIND_INFO: Record<VerifierErrorKind, KindInfo> = {
     explanation: 'bpf_rcu_read_lock() opens a section in which the program may not sleep, and every path must close it with bpf_rcu_read_unlock() before returning, with no nesting and no unlock without a lock. Put the unlock before each return inside the section (or restructure so there is a single exit).',
     docsLink: 'https://docs.kernel.org/bpf/kfuncs.html',
   },
+  'unsupported-instruction': {
+    title: 'Instruction this kernel does not know',
+    explanation: 'The compiler emitted an instruction newer than this kernel: atomic operations that return the old value (__sync_fetch_and_add() whose result is used) need 5.12, and the -mcpu=v4 instructions (sign-extending loads, 32-bit jumps with long offsets) need 6.6. Do not use the returned value, compile with an older -mcpu (for example -mcpu=v3), or require a newer kernel.',
+    docsLink: 'https://docs.kernel.org/bpf/standardization/instruction-set.html',
+  },
   unknown: {
     title: 'Rejected by the verifier',
     explanation: 'The verifier rejected the program with a message this extension does not recognise yet. The message and the instructions leading to it show which check failed.',

@@ -48,6 +48,7 @@ export const VERIFIER_ERROR_KINDS = [
   'release-unreferenced',
   'kfunc-arg-type',
   'rcu-lock-misuse',
+  'unsupported-instruction',
   'unknown',
 ] as const;
 
@@ -134,6 +135,10 @@ const RULES: Rule[] = [
     pattern: /(?:rcu_read_lock|rcu_read_unlock|rcu read lock)/,
     kind: (m) => (/sleepable/.test(m.input) ? 'sleepable-helper' : 'rcu-lock-misuse'),
   },
+  // 5.x: a global function may take only the context, scalars (and later, sized memory).
+  { pattern: /^Arg#\d+ type \S+ in (\w+)\(\) is not supported yet/, kind: 'invalid-global-func-args', facts: (m) => ({ kfunc: m[1] }) },
+  // Instructions newer than the kernel (atomic fetch ops before 5.12, -mcpu=v4 before 6.6).
+  { pattern: /^(?:BPF_(?:STX|ST|LDX|LD|ALU|ALU64|JMP|JMP32|XADD|ATOMIC) uses reserved fields|unknown opcode [0-9a-f]+|invalid BPF_(?:ALU|LD_IMM|ATOMIC) opcode|BPF_ATOMIC uses invalid atomic opcode)/, kind: 'unsupported-instruction' },
   { pattern: /^frame pointer is read only/, kind: 'write-to-read-only', facts: () => ({ register: 'R10' }) },
   // kfunc argument checks (the helper ones read `R1 type=... expected=...`, matched further down).
   { pattern: /^(?:kernel function (\S+) args#(\d+)|arg#\d+ pointer type .* must point to|Unrecognized arg#\d+ type|arg#\d+ expected pointer to (?:btf|an? )|(?:R\d+|arg#\d+) (?:is neither owning or non-owning ref|must be a rcu pointer|must have zero offset when passed to release func))/, kind: 'kfunc-arg-type', facts: (m) => (m[1] ? { kfunc: m[1] } : {}) },
