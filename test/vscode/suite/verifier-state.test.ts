@@ -39,7 +39,9 @@ suite('verifier state view', () => {
     assert.ok(program, `a rejected program; got ${shown.result.programs.map((p) => `${p.name}:${p.verdict}`).join(', ')}`);
     const { view } = program;
     assert.ok(view.error, 'the view names the error');
-    assert.equal(view.error.kind, diagnostic.code, 'same kind as the diagnostic');
+    // With a docs link the diagnostic's code is `{ value, target }`.
+    const code = typeof diagnostic.code === 'object' ? diagnostic.code.value : diagnostic.code;
+    assert.equal(view.error.kind, code, 'same kind as the diagnostic');
     const failing = view.steps[view.error.step!];
     assert.equal(failing.failed, true);
     assert.equal(failing.source?.line, expectedLine + 1, 'the rejected step is at the diagnostic line');
