@@ -26,10 +26,8 @@ export class VerifierViewFeature {
     try {
       const settings = await this.settings.get(params.uri);
       const target = this.targets.current();
-      const compiled = await compileForTarget(URI.toFsPath(params.uri), target, {
-        clang: settings.clangPath, extraFlags: settings.extraCflags,
-        ...(settings.compileOnTarget ? { compileOn: 'target' as const } : {}),
-      });
+      // Compiled as verification.ts compiles (same flags, same target): the log belongs to the diagnostics shown.
+      const compiled = await compileForTarget(URI.toFsPath(params.uri), target, { clang: settings.clangPath, extraFlags: settings.extraCflags });
       if (!compiled.ok) return { ...result, error: 'the file does not compile: fix the errors clang reports first' };
       const outcome = await verifyOnTarget(target, compiled.objectPath, logLevel);
       if (outcome.error && outcome.programs.length === 0) return { ...result, error: outcome.error.reason };
