@@ -12,7 +12,9 @@ const USAGE = `usage:
   bpfdev verify INPUT... [--json]              compile, load in the target's verifier, report diagnostics;
                                                INPUT: a source, a directory (its *.bpf.c, and *.c with SEC("...")),
                                                or an object built with clang -g; exit 1 when anything fails
-  bpfdev run FILE.bpf.c [--duration SECONDS]   compile, attach on the target, stream trace_pipe until Ctrl-C
+  bpfdev run FILE.bpf.c [--duration SECONDS]   compile, attach on the target, stream trace_pipe and the records of
+      [--json] [--only NAME]... [--skip NAME]...  every ring buffer / perf event array until Ctrl-C; --json: one JSON
+      [--iface IFACE]                          object per line; --only/--skip choose programs; XDP and tc attach to IFACE
   bpfdev host [--json]                         what the target can do: kernel, BTF, kprobes, fentry, privilege...
   bpfdev setup [--yes] [--user NAME]           let a normal user load BPF programs without sudo (capability-enabled loader)
   bpfdev setup --undo [--yes]                  remove what setup installed
@@ -44,6 +46,9 @@ async function main(argv: string[]): Promise<number> {
       yes: { type: 'boolean', short: 'y', default: false },
       undo: { type: 'boolean', default: false },
       user: { type: 'string' },
+      only: { type: 'string', multiple: true },
+      skip: { type: 'string', multiple: true },
+      iface: { type: 'string' },
     },
   });
   if (command === 'setup') return runSetup({ undo: values.undo ?? false, yes: values.yes ?? false, ...(values.user ? { user: values.user } : {}) });
@@ -73,7 +78,10 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write(`bpfdev run: --duration wants a positive number of seconds, not "${values.duration}"\n`);
         return 2;
       }
-      return runRun(file, { durationSeconds: duration, compile, target });
+      return runRun(file, {
+        durationSeconds: duration, compile, target, json: values.json ?? false,
+        ...(values.only ? { only: values.only } : {}), ...(values.skip ? { skip: values.skip } : {}), ...(values.iface ? { iface: values.iface } : {}),
+      });
     }
     default:
       process.stderr.write(`bpfdev: unknown command "${command}"\n\n${USAGE}`);
