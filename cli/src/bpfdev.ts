@@ -14,7 +14,8 @@ const USAGE = `usage:
                                                or an object built with clang -g; exit 1 when anything fails
   bpfdev run FILE.bpf.c [--duration SECONDS]   compile, attach on the target, stream trace_pipe and the records of
       [--json] [--only NAME]... [--skip NAME]...  every ring buffer / perf event array until Ctrl-C; --json: one JSON
-      [--iface IFACE]                          object per line; --only/--skip choose programs; XDP and tc attach to IFACE
+      [--iface IFACE] [--no-stats]             object per line; --only/--skip choose programs; XDP and tc attach to IFACE;
+                                               per-program run counts and run time at exit unless --no-stats
   bpfdev host [--json]                         what the target can do: kernel, BTF, kprobes, fentry, privilege...
   bpfdev setup [--yes] [--user NAME]           let a normal user load BPF programs without sudo (capability-enabled loader)
   bpfdev setup --undo [--yes]                  remove what setup installed
@@ -49,6 +50,7 @@ async function main(argv: string[]): Promise<number> {
       only: { type: 'string', multiple: true },
       skip: { type: 'string', multiple: true },
       iface: { type: 'string' },
+      'no-stats': { type: 'boolean', default: false },
     },
   });
   if (command === 'setup') return runSetup({ undo: values.undo ?? false, yes: values.yes ?? false, ...(values.user ? { user: values.user } : {}) });
@@ -79,7 +81,7 @@ async function main(argv: string[]): Promise<number> {
         return 2;
       }
       return runRun(file, {
-        durationSeconds: duration, compile, target, json: values.json ?? false,
+        durationSeconds: duration, compile, target, json: values.json ?? false, stats: !values['no-stats'],
         ...(values.only ? { only: values.only } : {}), ...(values.skip ? { skip: values.skip } : {}), ...(values.iface ? { iface: values.iface } : {}),
       });
     }
