@@ -64,6 +64,14 @@ function rssKb(pid) {
   } catch { return 0; }
 }
 
+/** utime + stime in seconds (clock ticks of 100 Hz, as Linux reports them to user space). */
+function cpuSeconds(pid) {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch { return 0; }
+}
+
 function childrenOf(pid) {
   try { return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number); } catch { return []; }
 }
@@ -97,11 +105,19 @@ async function measure(rate) {
   await Promise.race([ready, exited]);
   if (cli.exitCode !== null) throw new Error(`the CLI exited: ${stderr}`);
 
-  let peakCli = 0, peakLoader = 0;
-  const sampler = setInterval(() => {
+  let peakCli = 0, peakLoader = 0, cliCpu = 0, loaderCpu = 0;
+  const loaderPid = childrenOf(cli.pid)[0];
+  const cliCpuStart = cpuSeconds(cli.pid), loaderCpuStart = loaderPid ? cpuSeconds(loaderPid) : 0;
+  // CPU time per record does not depend on what else the machine runs, unlike records/s.
+  const sample = () => {
     peakCli = Math.max(peakCli, rssKb(cli.pid));
-    for (const pid of childrenOf(cli.pid)) peakLoader = Math.max(peakLoader, rssKb(pid));
-  }, 200);
+    cliCpu = Math.max(cliCpu, cpuSeconds(cli.pid) - cliCpuStart);
+    if (loaderPid) {
+      peakLoader = Math.max(peakLoader, rssKb(loaderPid));
+      loaderCpu = Math.max(loaderCpu, cpuSeconds(loaderPid) - loaderCpuStart);
+    }
+  };
+  const sampler = setInterval(sample, 200);
   // Bursts every 5 ms: small enough to pace, big enough that one syscall sends many records.
   const perBurst = Math.max(1, Math.round(rate / 200));
   const startEvents = events;
@@ -117,12 +133,15 @@ async function measure(rate) {
     tick();
   });
   const sendSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  sample();
+  const receivedBySample = events - startEvents;
   // Whatever is still on its way arrives before the CLI ends (the loader drains at detach).
   cli.kill('SIGINT');
   await exited;
   clearInterval(sampler);
   const received = events - startEvents;
-  return { rate, sent, received, perSecond: Math.round(received / sendSeconds), viewLost, kernelLost, reserveFailed: sent - received - viewLost, peakCliMb: peakCli / 1024, peakLoaderMb: peakLoader / 1024, stats };
+  return { rate, sent, received, perSecond: Math.round(received / sendSeconds), viewLost, kernelLost, reserveFailed: sent - received - viewLost, peakCliMb: peakCli / 1024, peakLoaderMb: peakLoader / 1024, stats,
+    cliUsPerRecord: (cliCpu / receivedBySample) * 1e6, loaderUsPerRecord: (loaderCpu / receivedBySample) * 1e6 };
 }
 
 /** ns per kill() that runs the program (no records): with statistics on and off. */
@@ -160,6 +179,7 @@ if (process.argv[2] === '--child') {
   for (const rate of RATES) {
     const r = await measure(rate);
     console.log(`target ${r.rate}/s: received ${r.received} of ${r.sent} -> ${r.perSecond}/s decoded into --json; dropped: view ${r.viewLost}, kernel (perf) ${r.kernelLost}, ring buffer full ${r.reserveFailed}; peak RSS: CLI ${r.peakCliMb.toFixed(0)} MB, loader ${r.peakLoaderMb.toFixed(1)} MB`);
+    console.log(`  CPU per record: CLI ${r.cliUsPerRecord.toFixed(2)} µs, loader ${r.loaderUsPerRecord.toFixed(2)} µs -> one free CPU for the CLI carries ${Math.round(1e6 / r.cliUsPerRecord)}/s, for the loader ${Math.round(1e6 / r.loaderUsPerRecord)}/s`);
   }
   const overhead = await statsOverhead();
   console.log(`run-time statistics: kill() running the program takes ${overhead.on.toFixed(0)} ns with them on, ${overhead.off.toFixed(0)} ns off (${(overhead.on - overhead.off).toFixed(0)} ns per run)`);
