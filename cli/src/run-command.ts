@@ -117,7 +117,8 @@ async function runOn(target: Target, file: string, options: RunCommandOptions): 
     else process.stderr.write(`bpfdev: ${lost.map}: the kernel lost ${lost.count} record(s)${lost.cpu !== undefined ? ` on CPU ${lost.cpu}` : ''}\n`);
   });
   // `bpfdev run … | head` closes our stdout: treat that as Ctrl-C and detach cleanly.
-  const stdoutClosed = new Promise<void>((resolve) => out.once('error', () => resolve()));
+  // `on`, not `once`: writes already queued fail too, and an unheard second 'error' would crash us.
+  const stdoutClosed = new Promise<void>((resolve) => out.on('error', () => resolve()));
   session.on('event', (event) => {
     switch (event.event) {
       case 'attached': process.stderr.write(`bpfdev: attached ${event.name} (${event.section}${event.attachTo && event.mode ? ` on ${event.attachTo}, ${event.mode}` : ''}), prog id ${event.progId}\n`); break;
