@@ -90,6 +90,83 @@ static bool probe_fentry(char *reason, size_t size)
 	return true;
 }
 
+/* Attach types some program types must be loaded with (the facts libbpf's own probes use). */
+static enum bpf_attach_type probe_attach_type(enum bpf_prog_type type)
+{
+	switch (type) {
+	case BPF_PROG_TYPE_CGROUP_SOCK_ADDR:
+		return BPF_CGROUP_INET4_CONNECT;
+	case BPF_PROG_TYPE_CGROUP_SOCKOPT:
+		return BPF_CGROUP_GETSOCKOPT;
+	case BPF_PROG_TYPE_SK_LOOKUP:
+		return BPF_SK_LOOKUP;
+	default:
+		return 0;
+	}
+}
+
+/* True when the verifier refused the call because of the program type (or does not know the
+ * helper at all). libbpf 1.1's libbpf_probe_bpf_helper() predates the wording 6.x kernels use
+ * ("program of this type cannot use helper"), so it answers "yes" for everything there. */
+static bool helper_allowed(enum bpf_prog_type type, int id, char *log, size_t log_size)
+{
+	struct bpf_insn call[] = {
+		{ .code = BPF_JMP | BPF_CALL, .imm = id },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .log_buf = log, .log_size = (__u32)log_size, .log_level = 1,
+		    .expected_attach_type = probe_attach_type(type),
+		    .prog_flags = type == BPF_PROG_TYPE_SYSCALL ? BPF_F_SLEEPABLE : 0);
+	int fd;
+
+	log[0] = '\0';
+	fd = bpf_prog_load(type, NULL, "GPL", call, sizeof(call) / sizeof(call[0]), &opts);
+	if (fd >= 0) {
+		close(fd);
+		return true;
+	}
+	return !strstr(log, "cannot use helper") && !strstr(log, "unknown func") && !strstr(log, "invalid func");
+}
+
+/* Which helpers each program type may call, as bpftool's feature probe finds out: one tiny load
+ * per (type, helper). Rules change with every kernel (6.18 lets XDP call bpf_get_current_comm),
+ * so no table could replace this. Types that need an attach target to load at all (tracing, LSM,
+ * ext, struct_ops) and types this kernel cannot load are left out: absent means unknown.
+ * Appends {"<libbpf type name>":[helper ids...],...}. */
+static void probe_helpers(struct event *json)
+{
+	enum bpf_prog_type type;
+	const char *name;
+	bool first_type = true;
+	char log[4096];
+
+	json_append_raw(json, "{", 1);
+	for (type = BPF_PROG_TYPE_SOCKET_FILTER; (name = libbpf_bpf_prog_type_str(type)); type++) {
+		bool first_id = true;
+		char number[16];
+		int id;
+
+		if (type == BPF_PROG_TYPE_TRACING || type == BPF_PROG_TYPE_LSM || type == BPF_PROG_TYPE_EXT ||
+		    type == BPF_PROG_TYPE_STRUCT_OPS || libbpf_probe_bpf_prog_type(type, NULL) != 1)
+			continue;
+		if (!first_type)
+			json_append_raw(json, ",", 1);
+		first_type = false;
+		json_append_string(json, name, strlen(name));
+		json_append_raw(json, ":[", 2);
+		for (id = 1; id < __BPF_FUNC_MAX_ID; id++) {
+			if (!helper_allowed(type, id, log, sizeof(log)))
+				continue;
+			snprintf(number, sizeof(number), "%s%d", first_id ? "" : ",", id);
+			json_append_raw(json, number, strlen(number));
+			first_id = false;
+		}
+		json_append_raw(json, "]", 1);
+	}
+	json_append_raw(json, "}", 1);
+}
+
 int mode_probe(void)
 {
 	char lockdown[64], fentry_reason[256] = "", value[32], libbpf_version[32];
@@ -124,5 +201,17 @@ int mode_probe(void)
 	event_int(&ev, "euid", geteuid());
 	event_str(&ev, "libbpf", libbpf_version);
 	event_str(&ev, "loaderVersion", BPFDEV_LOADER_VERSION);
+	if (geteuid() == 0) {
+		struct event helpers = { 0 };
+
+		probe_helpers(&helpers);
+		if (!helpers.out_of_memory && helpers.data) {
+			event_raw(&ev, "helpers", helpers.data);
+			/* Helper ids above this were not asked about: the loader was built against an
+			 * older UAPI than the catalog may know. */
+			event_int(&ev, "helpersProbedBelow", __BPF_FUNC_MAX_ID);
+		}
+		free(helpers.data);
+	}
 	return event_emit(&ev) == 0 ? 0 : 1;
 }
