@@ -108,7 +108,7 @@ static enum bpf_attach_type probe_attach_type(enum bpf_prog_type type)
 /* True when the verifier refused the call because of the program type (or does not know the
  * helper at all). libbpf 1.1's libbpf_probe_bpf_helper() predates the wording 6.x kernels use
  * ("program of this type cannot use helper"), so it answers "yes" for everything there. */
-static bool helper_allowed(enum bpf_prog_type type, int id, char *log, size_t log_size)
+static bool helper_allowed(enum bpf_prog_type type, int id, char *log, size_t log_size, bool *unknown)
 {
 	struct bpf_insn call[] = {
 		{ .code = BPF_JMP | BPF_CALL, .imm = id },
@@ -126,15 +126,18 @@ static bool helper_allowed(enum bpf_prog_type type, int id, char *log, size_t lo
 		close(fd);
 		return true;
 	}
-	return !strstr(log, "cannot use helper") && !strstr(log, "unknown func") && !strstr(log, "invalid func");
+	/* "invalid func unknown#N": the kernel has no helper with this id at all. */
+	*unknown = strstr(log, "invalid func") != NULL;
+	return !strstr(log, "cannot use helper") && !strstr(log, "unknown func") && !*unknown;
 }
 
 /* Which helpers each program type may call, as bpftool's feature probe finds out: one tiny load
  * per (type, helper). Rules change with every kernel (6.18 lets XDP call bpf_get_current_comm),
  * so no table could replace this. Types that need an attach target to load at all (tracing, LSM,
  * ext, struct_ops) and types this kernel cannot load are left out: absent means unknown.
- * Appends {"<libbpf type name>":[helper ids...],...}. */
-static void probe_helpers(struct event *json)
+ * Appends {"<libbpf type name>":[helper ids...],...}; marks in `unknown` the ids the kernel does
+ * not know at all (unlike ids no probed type may call, which tracing types may still call). */
+static void probe_helpers(struct event *json, bool unknown[__BPF_FUNC_MAX_ID])
 {
 	enum bpf_prog_type type;
 	const char *name;
@@ -156,7 +159,7 @@ static void probe_helpers(struct event *json)
 		json_append_string(json, name, strlen(name));
 		json_append_raw(json, ":[", 2);
 		for (id = 1; id < __BPF_FUNC_MAX_ID; id++) {
-			if (!helper_allowed(type, id, log, sizeof(log)))
+			if (!helper_allowed(type, id, log, sizeof(log), &unknown[id]))
 				continue;
 			snprintf(number, sizeof(number), "%s%d", first_id ? "" : ",", id);
 			json_append_raw(json, number, strlen(number));
@@ -202,16 +205,30 @@ int mode_probe(void)
 	event_str(&ev, "libbpf", libbpf_version);
 	event_str(&ev, "loaderVersion", BPFDEV_LOADER_VERSION);
 	if (geteuid() == 0) {
-		struct event helpers = { 0 };
+		struct event helpers = { 0 }, missing = { 0 };
+		bool unknown[__BPF_FUNC_MAX_ID] = { false };
+		int id;
 
-		probe_helpers(&helpers);
-		if (!helpers.out_of_memory && helpers.data) {
+		probe_helpers(&helpers, unknown);
+		json_append_raw(&missing, "[", 1);
+		for (id = 1; id < __BPF_FUNC_MAX_ID; id++) {
+			char number[16];
+
+			if (!unknown[id])
+				continue;
+			snprintf(number, sizeof(number), "%s%d", missing.len > 1 ? "," : "", id);
+			json_append_raw(&missing, number, strlen(number));
+		}
+		json_append_raw(&missing, "]", 1);
+		if (!helpers.out_of_memory && helpers.data && !missing.out_of_memory) {
 			event_raw(&ev, "helpers", helpers.data);
+			event_raw(&ev, "helpersUnknown", missing.data);
 			/* Helper ids above this were not asked about: the loader was built against an
 			 * older UAPI than the catalog may know. */
 			event_int(&ev, "helpersProbedBelow", __BPF_FUNC_MAX_ID);
 		}
 		free(helpers.data);
+		free(missing.data);
 	}
 	return event_emit(&ev) == 0 ? 0 : 1;
 }

@@ -12,7 +12,7 @@ import type { Btf } from '../btf/reader';
 import { BtfKind } from '../btf/types';
 import { all as allHelpers } from '../helpers/index';
 import { buildKallsymsTables, KallsymsTables, kallsymsIndexFromTables, KernelCapabilities } from '../kallsyms/index';
-import type { BtfLookup, HelperInfo, KernelCatalog } from '../language/catalog';
+import type { BtfLookup, HelperAvailability, HelperInfo, KernelCatalog } from '../language/catalog';
 import { tracepointsFromBtf, TracepointReference } from '../tracefs/btf-tracepoints';
 import { buildTracepointCatalog, TracepointCatalogEntry } from '../tracefs/catalog';
 import type { TracepointFormat } from '../tracefs/format';
@@ -27,6 +27,16 @@ export interface CatalogInputs {
   /** From the loader's probe: the libbpf the loader is built on ("1.1"). */
   libbpfVersion?: string;
   loaderVersion?: string;
+  /** From the loader's probe (as root only): libbpf program type name ("xdp") → helper IDs it may call. */
+  helpers?: ProbedHelpers;
+}
+
+/** The probe's helper table as it travels and is cached: plain JSON. */
+export interface ProbedHelpers {
+  byType: Record<string, number[]>;
+  probedBelow: number;
+  /** IDs the kernel does not know at all. */
+  unknown: number[];
 }
 
 export interface CatalogOrigin {
@@ -100,6 +110,7 @@ export function parseFetchOutput(text: string): { inputs: CatalogInputs; errors:
       capabilities,
       ...(probe.libbpf ? { libbpfVersion: probe.libbpf } : {}),
       ...(probe.loaderVersion ? { loaderVersion: probe.loaderVersion } : {}),
+      ...(probe.helpers ? { helpers: probe.helpers } : {}),
     },
     errors,
   };
@@ -112,6 +123,7 @@ interface ProbeFacts {
   fentryReason?: string;
   libbpf?: string;
   loaderVersion?: string;
+  helpers?: ProbedHelpers;
   error?: string;
 }
 
@@ -136,14 +148,25 @@ export function parseProbe(text: string | undefined): ProbeFacts {
   if (typeof value.fentryReason === 'string' && privileged) facts.fentryReason = value.fentryReason;
   if (typeof value.libbpf === 'string') facts.libbpf = value.libbpf;
   if (typeof value.loaderVersion === 'string') facts.loaderVersion = value.loaderVersion;
+  const helpers = probedHelpers(value.helpers, value.helpersProbedBelow, value.helpersUnknown);
+  if (helpers && privileged) facts.helpers = helpers;
   return facts;
+}
+
+function probedHelpers(byType: unknown, probedBelow: unknown, unknown: unknown): ProbedHelpers | undefined {
+  if (!isRecord(byType) || typeof probedBelow !== 'number' || !Array.isArray(unknown) || !unknown.every((id) => Number.isInteger(id))) return undefined;
+  const result: ProbedHelpers = { byType: {}, probedBelow, unknown: unknown as number[] };
+  for (const [type, ids] of Object.entries(byType)) {
+    if (Array.isArray(ids) && ids.every((id) => Number.isInteger(id))) result.byType[type] = ids as number[];
+  }
+  return result;
 }
 
 // ---------------------------------------------------------------------------------------------
 // The prebuilt (cacheable) form
 
 /** Bump whenever PrebuiltCatalog or what goes into it changes: older caches are then rebuilt. */
-export const PREBUILT_FORMAT_VERSION = 2;
+export const PREBUILT_FORMAT_VERSION = 3;
 const PREBUILT_FORMAT = 'bpfdev-kernel-catalog';
 
 /**
@@ -180,6 +203,7 @@ export interface PrebuiltCatalog {
   capabilities: KernelCapabilities;
   libbpfVersion?: string;
   loaderVersion?: string;
+  helpers?: ProbedHelpers;
 }
 
 const FLAG_CHAR_BASE = 48;
@@ -223,6 +247,7 @@ export function buildPrebuiltCatalog(
     capabilities,
     ...(inputs.libbpfVersion ? { libbpfVersion: inputs.libbpfVersion } : {}),
     ...(inputs.loaderVersion ? { loaderVersion: inputs.loaderVersion } : {}),
+    ...(inputs.helpers ? { helpers: inputs.helpers } : {}),
   };
 }
 
@@ -253,7 +278,15 @@ export function catalogFromPrebuilt(prebuilt: PrebuiltCatalog, btf?: LazyBtfLook
     helpers: helperInfos(),
     capabilities: prebuilt.capabilities,
     ...(prebuilt.libbpfVersion ? { libbpfVersion: prebuilt.libbpfVersion } : {}),
+    ...(prebuilt.helpers ? { helperAvailability: helperAvailability(prebuilt.helpers) } : {}),
   };
+}
+
+/** libbpf names program types by their enum suffix in lower case ("sched_cls"); sections use the enum name. */
+export function helperAvailability(probed: ProbedHelpers): HelperAvailability {
+  const byProgramType = new Map<string, ReadonlySet<number>>();
+  for (const [type, ids] of Object.entries(probed.byType)) byProgramType.set(`BPF_PROG_TYPE_${type.toUpperCase()}`, new Set(ids));
+  return { byProgramType, probedBelow: probed.probedBelow, unknown: new Set(probed.unknown) };
 }
 
 /**
@@ -287,6 +320,8 @@ export function validatePrebuiltCatalog(value: unknown): { prebuilt?: PrebuiltCa
   if (derived !== undefined && (!isRecord(derived) || typeof derived.summary !== 'string' || !Array.isArray(derived.entries))) {
     return { error: 'catalog derivedTracepoints is malformed' };
   }
+  const helpers = value.helpers;
+  if (helpers !== undefined && (!isRecord(helpers) || !probedHelpers(helpers.byType, helpers.probedBelow, helpers.unknown))) return { error: 'catalog helpers table is malformed' };
   return { prebuilt: value as unknown as PrebuiltCatalog };
 }
 

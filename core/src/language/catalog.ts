@@ -52,7 +52,24 @@ export interface UserSpaceCatalog {
   usdtProbes?(binary: string): { provider: string; name: string; args?: string }[] | undefined;
 }
 
+/** What the target's verifier said about helper calls (the loader's probe, one load per type and helper). */
+export interface HelperAvailability {
+  /** `BPF_PROG_TYPE_XDP` → helper IDs that type may call. A type not in the map was not probed: unknown. */
+  byProgramType: ReadonlyMap<string, ReadonlySet<number>>;
+  /** IDs at or above this were not probed (the loader's UAPI is older than our helper catalog). */
+  probedBelow: number;
+  /** IDs the kernel does not know at all ("invalid func"): a helper newer than the kernel. */
+  unknown: ReadonlySet<number>;
+}
+
 export interface KernelCatalog {
+  /**
+   * Set when this catalog describes a bundled snapshot rather than the user's kernel ("a bundled
+   * snapshot of 6.18.0"): nothing missing from it proves the user's kernel lacks it, so the
+   * service reports such findings as information that names the snapshot, never as errors.
+   */
+  snapshot?: string;
+  helperAvailability?: HelperAvailability;
   tracepoints?: TracepointCatalog;
   /**
    * Set when `tracepoints` was reconstructed from a partial source (BTF and kallsyms, because
@@ -202,4 +219,26 @@ export function helperByName(catalog: KernelCatalog, name: string): HelperInfo |
   const derived = derivedFor(helpers);
   derived.helpersByName ??= new Map(helpers.map((helper) => [helper.name, helper]));
   return derived.helpersByName.get(name);
+}
+
+export type HelperVerdict =
+  | { allowed: true }
+  | { allowed: false; code: 'helper-not-in-kernel' | 'helper-not-for-program-type'; reason: string };
+
+/**
+ * May a program of `programType` call `helper` on the target? Undefined when the probe did not
+ * cover that type or helper: the service then says nothing rather than guess.
+ */
+export function helperVerdict(catalog: KernelCatalog, programType: string | undefined, helper: HelperInfo): HelperVerdict | undefined {
+  const availability = catalog.helperAvailability;
+  if (!availability || helper.id >= availability.probedBelow) return undefined;
+  const allowed = programType === undefined ? undefined : availability.byProgramType.get(programType);
+  if (allowed?.has(helper.id)) return { allowed: true };
+  const where = catalog.snapshot ? catalog.snapshot : 'the target kernel';
+  if (availability.unknown.has(helper.id)) {
+    return { allowed: false, code: 'helper-not-in-kernel', reason: `${where} has no helper ${helper.name} (#${helper.id}) for any program type` };
+  }
+  if (!allowed) return undefined;
+  const type = programType?.replace(/^BPF_PROG_TYPE_/, '') ?? '';
+  return { allowed: false, code: 'helper-not-for-program-type', reason: `on ${where}, ${type} programs cannot call ${helper.name} (#${helper.id})` };
 }

@@ -10,12 +10,13 @@ import {
   ITER_TARGETS,
   KernelCatalog,
   helperByName,
+  helperVerdict,
   iterTargets,
   lsmHookNames,
   rawTracepointNames,
   syscallNames,
 } from './catalog';
-import { BpfDocument, SectionUse, isInCommentOrLiteral, parseBpfDocument, sectionAt } from './document';
+import { BpfDocument, SectionUse, isInCommentOrLiteral, parseBpfDocument, programAt, sectionAt } from './document';
 import { completeMember } from './members';
 import { programSignatureFor, prototypeText } from './signature';
 
@@ -43,6 +44,8 @@ export interface CompletionItem {
   additionalTextEdits?: TextEdit[];
   /** The editor should ask for completions again after inserting (a category was chosen, events come next). */
   retrigger?: boolean;
+  /** Why the item would fail on the target (a helper this program type may not call); editors strike it through. */
+  deprecated?: string;
   /** Set on items whose documentation/edits `resolveCompletionItem` fills in later; opaque to the server. */
   data?: CompletionData;
 }
@@ -431,18 +434,25 @@ function completeHelper(document: BpfDocument, offset: number, catalog: KernelCa
   // Only offer helpers for words that are heading to `bpf_`, so we do not crowd other completions.
   if (word.length < 2 || !('bpf_'.startsWith(word) || word.startsWith('bpf_'))) return undefined;
   const range = { start: offset - word.length, end: offset };
+  const programType = programAt(document, offset)?.parsed.def?.programType;
   const items = catalog.helpers
     .filter((helper) => helper.name.startsWith(word))
-    .map((helper, index): CompletionItem => ({
-      label: helper.name,
-      kind: 'function',
-      detail: helper.signature,
-      // Helper docs run to a few KB each; ~200 of them make `bpf_` lists heavy.
-      ...(index < eager ? { documentation: helper.doc } : { data: { kind: 'helper', name: helper.name } }),
-      insertText: helper.name,
-      sortText: helper.name,
-      range,
-    }));
+    .map((helper, index): CompletionItem => {
+      const verdict = helperVerdict(catalog, programType, helper);
+      const refused = verdict && !verdict.allowed ? verdict.reason : undefined;
+      return {
+        label: helper.name,
+        kind: 'function',
+        detail: refused ? `not allowed here: ${refused}` : helper.signature,
+        // Helper docs run to a few KB each; ~200 of them make `bpf_` lists heavy.
+        ...(index < eager ? { documentation: helper.doc } : { data: { kind: 'helper', name: helper.name } }),
+        insertText: helper.name,
+        // Kept (struck through, with the reason) rather than hidden, but after every helper that works.
+        sortText: `${refused ? 1 : 0}${helper.name}`,
+        range,
+        ...(refused ? { deprecated: refused } : {}),
+      };
+    });
   return { items, isIncomplete: false };
 }
 

@@ -6,7 +6,7 @@
 import { boundedEditDistance, suggestSimilar } from '../kallsyms/index';
 import { DATA_SECTIONS, SECTION_DEFS, SectionDef } from '../sections/definitions';
 import { SectionPart } from '../sections/parse';
-import { KernelCatalog, capabilitiesOf, iterTargets, lsmHookNames, rawTracepointNames, syscallNames } from './catalog';
+import { KernelCatalog, capabilitiesOf, helperByName, helperVerdict, iterTargets, lsmHookNames, rawTracepointNames, syscallNames } from './catalog';
 import { BpfDocument, SectionUse, parseBpfDocument } from './document';
 
 export type Severity = 'error' | 'warning' | 'information' | 'hint';
@@ -34,8 +34,54 @@ export function doValidate(text: string | BpfDocument, catalog: KernelCatalog): 
   for (const section of document.sections) {
     if (section.unterminated) continue;
     validateSection(section, catalog, diagnostics);
+    validateHelperCalls(document, section, catalog, diagnostics);
   }
+  if (catalog.snapshot) return diagnostics.map((diagnostic) => asSnapshotNote(diagnostic, catalog.snapshot ?? ''));
   return diagnostics;
+}
+
+/**
+ * A snapshot is some other machine's kernel: what it lacks says nothing about the user's. Kept
+ * as information naming the snapshot, so the hint survives without claiming a fault. Syntax
+ * errors (unknown section, missing target) do not depend on the kernel and keep their severity.
+ */
+const KERNEL_FACTS = new Set([
+  'no-kprobes', 'no-btf', 'fentry-unsupported', 'needs-newer-libbpf', 'unknown-tracepoint-category', 'unknown-tracepoint',
+  'unknown-raw-tracepoint', 'unknown-function', 'no-pattern-match', 'unknown-syscall', 'unknown-lsm-hook', 'unknown-iter-target',
+  'kprobe-blacklisted', 'not-traceable', 'function-without-btf', 'helper-not-in-kernel', 'helper-not-for-program-type',
+]);
+
+function asSnapshotNote(diagnostic: Diagnostic, snapshot: string): Diagnostic {
+  if (!KERNEL_FACTS.has(diagnostic.code) || diagnostic.severity === 'information' || diagnostic.severity === 'hint') return diagnostic;
+  return { ...diagnostic, severity: 'information', message: `${diagnostic.message} (from ${snapshot}, not your kernel: connect a target to check)` };
+}
+
+/** Helper calls in a program's body the target's verifier would refuse for this program type. */
+function validateHelperCalls(document: BpfDocument, section: SectionUse, catalog: KernelCatalog, out: Diagnostic[]): void {
+  const program = section.program;
+  const programType = section.parsed.def?.programType;
+  if (!catalog.helperAvailability || !program || program.bodyStart === undefined || program.bodyEnd === undefined || !programType) return;
+  const tokens = document.tokens;
+  let index = lowerTokenIndex(tokens, program.bodyStart);
+  for (; index < tokens.length && tokens[index].start < program.bodyEnd; index++) {
+    const token = tokens[index];
+    if (token.kind !== 'identifier' || !token.text.startsWith('bpf_') || tokens[index + 1]?.text !== '(') continue;
+    const helper = helperByName(catalog, token.text);
+    if (!helper) continue;
+    const verdict = helperVerdict(catalog, programType, helper);
+    if (verdict && !verdict.allowed) out.push({ range: { start: token.start, end: token.end }, severity: 'error', code: verdict.code, message: verdict.reason });
+  }
+}
+
+function lowerTokenIndex(tokens: BpfDocument['tokens'], offset: number): number {
+  let low = 0;
+  let high = tokens.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (tokens[middle].start < offset) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
 
 function validateSection(section: SectionUse, catalog: KernelCatalog, out: Diagnostic[]): void {

@@ -34,6 +34,7 @@ export function loadSnapshotCatalog(targetName: string, dir = snapshotDir()): { 
   return {
     catalog: {
       ...catalog,
+      snapshot: `a bundled snapshot of ${prebuilt.provenance.kernel ?? 'another kernel'}`,
       origin: { source: 'snapshot', target: targetName, kernel: prebuilt.provenance.kernel ?? 'unknown kernel', buildMs: performance.now() - started },
     },
     errors: [],
