@@ -98,6 +98,7 @@ export class CatalogProvider {
       }
     });
     // A remote cache hit serves the catalog before the BTF bytes arrive: warm up once they do.
-    void btf.ready.then(() => step(() => btf.load(), () => step(() => btf.index())));
+    // Then the kfunc table (a scan of the decl tags), so kfunc completion does not pay for it either.
+    void btf.ready.then(() => step(() => btf.load(), () => step(() => btf.index(), () => step(() => btf.kfuncs.names()))));
   }
 }

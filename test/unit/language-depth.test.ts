@@ -2,9 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { helperAvailability, parseProbe } from '../../core/src/catalog/kernel-catalog';
+import { generateVmlinuxH, kfuncIds } from '../../core/src/btf/c-header';
+import { Btf, parseBtf } from '../../core/src/btf/reader';
+import { helperAvailability, LazyBtfLookup, parseProbe } from '../../core/src/catalog/kernel-catalog';
 import { all as allHelpers } from '../../core/src/helpers/index';
-import { HelperInfo, KernelCatalog, doComplete, doValidate } from '../../core/src/language/index';
+import { HelperInfo, KernelCatalog, doComplete, doHover, doValidate, helperSignatureHelp, parseBpfDocument } from '../../core/src/language/index';
 
 const FIXTURES = path.resolve(__dirname, '../../../test/fixtures');
 // The loader's probe on the capture kernel (scripts/capture-probe-fixture.sh).
@@ -99,4 +101,72 @@ test('offline: findings from a bundled snapshot are information naming the snaps
   // A syntax error does not depend on the kernel: it stays an error offline.
   const [unknown] = doValidate('SEC("kprobex/foo")\nint a(void *ctx) { return 0; }\n', { snapshot: 'a bundled snapshot of 6.18.0' });
   assert.equal(unknown?.severity, 'error');
+});
+
+// ---------------------------------------------------------------------------------------------
+// kfuncs, from the kfunc part of a real kernel's BTF (scripts/capture-kfunc-btf.mjs)
+
+const KFUNC_BTF = parseBtf(readFileSync(path.join(FIXTURES, 'btf/kfuncs.btf'))).btf;
+
+function kfuncCatalog(extra: Partial<KernelCatalog> = {}): KernelCatalog {
+  assert.ok(KFUNC_BTF);
+  const btf = LazyBtfLookup.of(KFUNC_BTF);
+  return { btf, kfuncs: btf.kfuncs, helpers: HELPERS, ...extra };
+}
+
+test('kfunc completion in a program body offers the BTF-tagged kfuncs with their prototypes', () => {
+  const kernel = kfuncCatalog();
+  const names = kernel.kfuncs?.names() ?? [];
+  assert.equal(names.length, kfuncIds(KFUNC_BTF as Btf).length);
+  const list = complete('SEC("tp_btf/sched_switch")\nint prog(void *ctx)\n{\n\tbpf_task_from_p|\n}\n', kernel);
+  const item = list.items.find((candidate) => candidate.label === 'bpf_task_from_pid');
+  assert.ok(item, 'bpf_task_from_pid is offered');
+  assert.match(item.detail ?? '', /^kfunc: struct task_struct \*bpf_task_from_pid\(/);
+  // Its prototype returns a task reference and bpf_task_release takes one: an acquire, paired.
+  assert.match(item.documentation ?? '', /\*\*acquire\*\*.*`bpf_task_release`/);
+  // Outside a program, a word not heading to bpf_ gets no kfuncs.
+  assert.equal(complete('int x = crash_k|', kernel).items.length, 0);
+});
+
+test('kfunc hover explains release and argument suffixes; signature help follows the argument', () => {
+  const kernel = kfuncCatalog();
+  const source = 'SEC("syscall")\nint prog(void *ctx)\n{\n\tbpf_task_release(t);\n\treturn 0;\n}\n';
+  const hover = doHover(source, source.indexOf('bpf_task_release') + 3, kernel);
+  assert.match(hover?.contents ?? '', /\*\*release\*\*/);
+  const names = kernel.kfuncs?.names() ?? [];
+  const withSuffix = names.map((name) => kernel.kfuncs?.get(name)).find((kfunc) => kfunc?.prototype.args.some((arg) => arg.name.endsWith('__sz')));
+  assert.ok(withSuffix, 'some kfunc takes a __sz argument');
+  const call = `SEC("syscall")\nint prog(void *ctx)\n{\n\t${withSuffix.name}(0, |\n}\n`;
+  const offset = call.indexOf('|');
+  const help = helperSignatureHelp(parseBpfDocument(call.slice(0, offset) + call.slice(offset + 1)), offset, kernel);
+  assert.equal(help?.activeParameter, 1);
+  assert.match(help?.documentation ?? '', /the size of the memory the previous argument points to/);
+});
+
+test('kfunc prototypes agree with the kfunc declarations of the generated vmlinux.h', () => {
+  const kernel = kfuncCatalog();
+  // vmlinux.h declares kfuncs without parameter names: compare the types, whitespace aside.
+  const declared = new Map<string, string>();
+  for (const match of generateVmlinuxH(KFUNC_BTF as Btf).matchAll(/^extern (.*?)\b(\w+)\((.*)\)(?: __bpfdev_kfunc_fastcall)? __attribute__\(\(weak\)\) __attribute__\(\(section\("\.ksyms"\)\)\);$/gm)) {
+    declared.set(match[2], `${match[1]}(${match[3]})`.replace(/\s+/g, ''));
+  }
+  const names = kernel.kfuncs?.names() ?? [];
+  assert.ok(names.length > 50);
+  assert.equal(declared.size, names.length);
+  for (const name of names) {
+    const kfunc = kernel.kfuncs?.get(name);
+    assert.ok(kfunc);
+    const ours = `${kfunc.prototype.ret}(${kfunc.prototype.args.map((arg) => arg.type).join(',') || 'void'})`.replace(/\s+/g, '');
+    assert.equal(ours, declared.get(name), name);
+  }
+});
+
+test('an extern __ksym declaration of a kfunc the target lacks is an error with a suggestion (information offline)', () => {
+  const source = 'extern struct task_struct *bpf_task_from_pidd(int pid) __ksym;\nextern void bpf_task_release(struct task_struct *p) __ksym;\n';
+  const [diagnostic, ...rest] = doValidate(source, kfuncCatalog());
+  assert.equal(rest.length, 0);
+  assert.equal(diagnostic.code, 'kfunc-not-in-kernel');
+  assert.equal(diagnostic.severity, 'error');
+  assert.equal(diagnostic.fix?.newText, 'bpf_task_from_pid');
+  assert.equal(doValidate(source, kfuncCatalog({ snapshot: 'a bundled snapshot of 6.18.0' }))[0].severity, 'information');
 });

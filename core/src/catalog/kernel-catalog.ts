@@ -9,7 +9,9 @@
  *          ──catalogFromPrebuilt──▶ KernelCatalog (a few ms: one split, a few maps, no parsing)
  */
 import type { Btf } from '../btf/reader';
+import { fastcallFuncIds, kfuncIds } from '../btf/c-header';
 import { BtfKind } from '../btf/types';
+import type { KfuncInfo, KfuncLookup } from '../language/kfuncs';
 import { all as allHelpers } from '../helpers/index';
 import { buildKallsymsTables, KallsymsTables, kallsymsIndexFromTables, KernelCapabilities } from '../kallsyms/index';
 import type { BtfLookup, HelperAvailability, HelperInfo, KernelCatalog } from '../language/catalog';
@@ -274,7 +276,7 @@ export function catalogFromPrebuilt(prebuilt: PrebuiltCatalog, btf?: LazyBtfLook
     tracepoints: buildTracepointCatalog(entries),
     ...(derived ? { tracepointsPartial: derived.summary } : {}),
     kallsyms: kallsymsIndexFromTables(tables),
-    ...(btf ? { btf } : {}),
+    ...(btf ? { btf, kfuncs: btf.kfuncs } : {}),
     helpers: helperInfos(),
     capabilities: prebuilt.capabilities,
     ...(prebuilt.libbpfVersion ? { libbpfVersion: prebuilt.libbpfVersion } : {}),
@@ -401,6 +403,32 @@ function helperInfos(): HelperInfo[] {
  */
 export class LazyBtfLookup implements BtfLookup {
   private btf: Btf | undefined;
+  private kfuncTable: Map<string, KfuncInfo> | undefined;
+  private kfuncNames: string[] | undefined;
+
+  /**
+   * kfuncs, once the BTF is parsed: asking never triggers the parse (a keystroke must not pay
+   * for it), the server's warm-up does. The table is built on first use, in a few ms.
+   */
+  readonly kfuncs: KfuncLookup = {
+    names: () => this.kfuncTableIfLoaded() && this.kfuncNames,
+    get: (name) => this.kfuncTableIfLoaded()?.get(name),
+  };
+
+  private kfuncTableIfLoaded(): Map<string, KfuncInfo> | undefined {
+    if (this.kfuncTable || !this.loaded || !this.btf) return this.kfuncTable;
+    const btf = this.btf;
+    const fastcall = fastcallFuncIds(btf);
+    const table = new Map<string, KfuncInfo>();
+    for (const id of kfuncIds(btf)) {
+      const name = btf.nameOf(id);
+      const prototype = this.lookup?.funcPrototype(name);
+      if (prototype) table.set(name, { name, prototype, fastcall: fastcall.has(id) });
+    }
+    this.kfuncTable = table;
+    this.kfuncNames = [...table.keys()].sort();
+    return table;
+  }
   private lookup: BtfLookup | undefined;
   private source: (() => { btf: Btf | null; errors: string[] }) | undefined;
   /** Why BTF is unavailable, once a load was attempted. */

@@ -8,6 +8,7 @@
  */
 import { KallsymsIndex, KernelCapabilities } from '../kallsyms/index';
 import { TracepointCatalog } from '../tracefs/catalog';
+import { KfuncLookup, releasePairs } from './kfuncs';
 
 export interface BtfParameter {
   /** May be empty: BTF keeps no names for some prototypes. */
@@ -70,6 +71,8 @@ export interface KernelCatalog {
    */
   snapshot?: string;
   helperAvailability?: HelperAvailability;
+  /** kfuncs from the target's BTF. */
+  kfuncs?: KfuncLookup;
   tracepoints?: TracepointCatalog;
   /**
    * Set when `tracepoints` was reconstructed from a partial source (BTF and kallsyms, because
@@ -98,6 +101,7 @@ interface Derived {
   iterTargets?: string[];
   rawTracepoints?: string[];
   helpersByName?: Map<string, HelperInfo>;
+  kfuncReleases?: Map<string, string[]>;
 }
 
 const derivedCache = new WeakMap<object, Derived>();
@@ -241,4 +245,14 @@ export function helperVerdict(catalog: KernelCatalog, programType: string | unde
   if (!allowed) return undefined;
   const type = programType?.replace(/^BPF_PROG_TYPE_/, '') ?? '';
   return { allowed: false, code: 'helper-not-for-program-type', reason: `on ${where}, ${type} programs cannot call ${helper.name} (#${helper.id})` };
+}
+
+/** Release kfuncs by the type they release, computed once per kfunc table (empty until the BTF is parsed). */
+export function kfuncReleasePairs(catalog: KernelCatalog): ReadonlyMap<string, readonly string[]> {
+  const lookup = catalog.kfuncs;
+  const names = lookup?.names();
+  if (!lookup || !names) return new Map();
+  const derived = derivedFor(lookup);
+  derived.kfuncReleases ??= releasePairs(names.map((name) => lookup.get(name)).filter((kfunc) => kfunc !== undefined));
+  return derived.kfuncReleases;
 }

@@ -11,6 +11,7 @@ import {
   KernelCatalog,
   helperByName,
   helperVerdict,
+  kfuncReleasePairs,
   iterTargets,
   lsmHookNames,
   rawTracepointNames,
@@ -18,6 +19,7 @@ import {
 } from './catalog';
 import { BpfDocument, SectionUse, isInCommentOrLiteral, parseBpfDocument, programAt, sectionAt } from './document';
 import { completeMember } from './members';
+import { kfuncDocumentation, kfuncSignature } from './kfuncs';
 import { programSignatureFor, prototypeText } from './signature';
 
 /** LSP CompletionItemKind names; the server maps them to the protocol's numbers. */
@@ -55,7 +57,8 @@ export type CompletionData =
   | { kind: 'kernel-function'; sectionPrefix: string; name: string }
   | { kind: 'tracepoint'; category: string; event: string }
   | { kind: 'lsm-hook'; name: string }
-  | { kind: 'helper'; name: string };
+  | { kind: 'helper'; name: string }
+  | { kind: 'kfunc'; name: string };
 
 export interface CompletionList {
   items: CompletionItem[];
@@ -282,6 +285,11 @@ function addDeferredDetails(item: Partial<CompletionItem>, data: CompletionData,
       if (helper) item.documentation = helper.doc;
       return;
     }
+    case 'kfunc': {
+      const kfunc = catalog.kfuncs?.get(data.name);
+      if (kfunc) item.documentation = kfuncDocumentation(kfunc, kfuncReleasePairs(catalog), catalog.snapshot);
+      return;
+    }
   }
 }
 
@@ -429,12 +437,17 @@ function lowerBoundOf(sorted: readonly string[], key: string): number {
 // bpf_* helpers
 
 function completeHelper(document: BpfDocument, offset: number, catalog: KernelCatalog, eager: number): CompletionList | undefined {
-  if (!catalog.helpers) return undefined;
   const word = /[A-Za-z_]\w*$/.exec(document.text.slice(Math.max(0, offset - 128), offset))?.[0] ?? '';
-  // Only offer helpers for words that are heading to `bpf_`, so we do not crowd other completions.
-  if (word.length < 2 || !('bpf_'.startsWith(word) || word.startsWith('bpf_'))) return undefined;
+  if (word.length < 2) return undefined;
+  // Helpers only for words heading to `bpf_`, so we do not crowd other completions; kfuncs
+  // (bpf_*, scx_bpf_*, crash_kexec...) also anywhere in a program's body.
+  const headingToBpf = 'bpf_'.startsWith(word) || word.startsWith('bpf_');
+  const program = programAt(document, offset);
+  if (!headingToBpf && !program) return undefined;
   const range = { start: offset - word.length, end: offset };
-  const programType = programAt(document, offset)?.parsed.def?.programType;
+  const programType = program?.parsed.def?.programType;
+  const kfuncs = completeKfuncs(word, range, catalog, eager);
+  if (!catalog.helpers || !headingToBpf) return kfuncs.items.length > 0 || kfuncs.isIncomplete ? kfuncs : undefined;
   const items = catalog.helpers
     .filter((helper) => helper.name.startsWith(word))
     .map((helper, index): CompletionItem => {
@@ -453,6 +466,24 @@ function completeHelper(document: BpfDocument, offset: number, catalog: KernelCa
         ...(refused ? { deprecated: refused } : {}),
       };
     });
+  return { items: [...items, ...kfuncs.items], isIncomplete: kfuncs.isIncomplete };
+}
+
+/** kfuncs starting with `word`; incomplete while the BTF is still being parsed, so the editor asks again. */
+function completeKfuncs(word: string, range: { start: number; end: number }, catalog: KernelCatalog, eager: number): CompletionList {
+  const lookup = catalog.kfuncs;
+  if (!lookup) return EMPTY;
+  const names = lookup.names();
+  if (!names) return { items: [], isIncomplete: true };
+  const items: CompletionItem[] = [];
+  for (let index = lowerBoundOf(names, word); index < names.length && names[index].startsWith(word); index++) {
+    const kfunc = lookup.get(names[index]);
+    if (!kfunc) continue;
+    const item: CompletionItem = { label: kfunc.name, kind: 'function', detail: `kfunc: ${kfuncSignature(kfunc)}`, insertText: kfunc.name, sortText: `0${kfunc.name}`, range };
+    if (items.length < eager) item.documentation = kfuncDocumentation(kfunc, kfuncReleasePairs(catalog), catalog.snapshot);
+    else item.data = { kind: 'kfunc', name: kfunc.name };
+    items.push(item);
+  }
   return { items, isIncomplete: false };
 }
 

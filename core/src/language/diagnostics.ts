@@ -36,6 +36,7 @@ export function doValidate(text: string | BpfDocument, catalog: KernelCatalog): 
     validateSection(section, catalog, diagnostics);
     validateHelperCalls(document, section, catalog, diagnostics);
   }
+  validateKfuncDeclarations(document, catalog, diagnostics);
   if (catalog.snapshot) return diagnostics.map((diagnostic) => asSnapshotNote(diagnostic, catalog.snapshot ?? ''));
   return diagnostics;
 }
@@ -48,12 +49,42 @@ export function doValidate(text: string | BpfDocument, catalog: KernelCatalog): 
 const KERNEL_FACTS = new Set([
   'no-kprobes', 'no-btf', 'fentry-unsupported', 'needs-newer-libbpf', 'unknown-tracepoint-category', 'unknown-tracepoint',
   'unknown-raw-tracepoint', 'unknown-function', 'no-pattern-match', 'unknown-syscall', 'unknown-lsm-hook', 'unknown-iter-target',
-  'kprobe-blacklisted', 'not-traceable', 'function-without-btf', 'helper-not-in-kernel', 'helper-not-for-program-type',
+  'kprobe-blacklisted', 'not-traceable', 'function-without-btf', 'helper-not-in-kernel', 'helper-not-for-program-type', 'kfunc-not-in-kernel',
 ]);
 
 function asSnapshotNote(diagnostic: Diagnostic, snapshot: string): Diagnostic {
   if (!KERNEL_FACTS.has(diagnostic.code) || diagnostic.severity === 'information' || diagnostic.severity === 'hint') return diagnostic;
   return { ...diagnostic, severity: 'information', message: `${diagnostic.message} (from ${snapshot}, not your kernel: connect a target to check)` };
+}
+
+/**
+ * `extern ... name(...) __ksym;` declares a kfunc; one the target's BTF lacks fails to load
+ * (or, declared __weak, resolves to 0 and the verifier rejects the call). Checked once the BTF is parsed.
+ */
+function validateKfuncDeclarations(document: BpfDocument, catalog: KernelCatalog, out: Diagnostic[]): void {
+  const names = catalog.kfuncs?.names();
+  if (!names || names.length === 0) return;
+  const tokens = document.tokens;
+  for (let index = 0; index < tokens.length; index++) {
+    if (tokens[index].text !== 'extern') continue;
+    let name: BpfDocument['tokens'][number] | undefined;
+    let ksym = false;
+    let end = index + 1;
+    for (; end < tokens.length && tokens[end].text !== ';' && tokens[end].text !== '{'; end++) {
+      if (tokens[end].text === '(' && !name && tokens[end - 1].kind === 'identifier') name = tokens[end - 1];
+      if (tokens[end].text === '__ksym') ksym = true;
+    }
+    index = end;
+    if (!name || !ksym || catalog.kfuncs?.get(name.text)) continue;
+    const suggestion = suggestSimilar(names as string[], name.text, 1)[0];
+    out.push({
+      range: { start: name.start, end: name.end },
+      severity: 'error',
+      code: 'kfunc-not-in-kernel',
+      message: `${catalog.snapshot ?? 'the target kernel'}'s BTF has no kfunc ${name.text}${suggestion ? `; did you mean "${suggestion}"?` : ''}`,
+      ...(suggestion ? { fix: { title: `Change to "${suggestion}"`, newText: suggestion, range: { start: name.start, end: name.end } } } : {}),
+    });
+  }
 }
 
 /** Helper calls in a program's body the target's verifier would refuse for this program type. */

@@ -1,7 +1,8 @@
 /** Hover text for SEC() strings (what the section means on this kernel) and for helper names. */
 import { DATA_SECTIONS } from '../sections/definitions';
 import { eventFields, fieldDeclaration, formatOrigin } from '../tracefs/format';
-import { BtfFunctionPrototype, KernelCatalog, helperByName, rawTracepointNames } from './catalog';
+import { BtfFunctionPrototype, KernelCatalog, helperByName, kfuncReleasePairs, rawTracepointNames } from './catalog';
+import { kfuncDocumentation, kfuncSignature } from './kfuncs';
 import { sectionDocumentation, symbolTags } from './completion';
 import { BpfDocument, SectionUse, isInCommentOrLiteral, parseBpfDocument, sectionAt } from './document';
 import { prototypeText } from './signature';
@@ -20,7 +21,14 @@ export function doHover(text: string | BpfDocument, offset: number, catalog: Ker
   const token = document.tokens.find((candidate) => candidate.kind === 'identifier' && offset >= candidate.start && offset <= candidate.end);
   if (!token) return undefined;
   const helper = helperByName(catalog, token.text);
-  if (!helper) return undefined;
+  if (!helper) {
+    const kfunc = catalog.kfuncs?.get(token.text);
+    if (!kfunc) return undefined;
+    return {
+      contents: `${codeBlock(kfuncSignature(kfunc))}\n\n${kfuncDocumentation(kfunc, kfuncReleasePairs(catalog), catalog.snapshot)}`,
+      range: { start: token.start, end: token.end },
+    };
+  }
   return {
     contents: `${codeBlock(helper.signature)}\n\n${helper.doc}\n\nhelper #${helper.id}`,
     range: { start: token.start, end: token.end },
