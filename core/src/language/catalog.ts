@@ -51,6 +51,21 @@ export interface UserSpaceCatalog {
   /** Function symbols of a binary; undefined while not loaded yet (the service then marks the list incomplete). */
   functions?(binary: string): string[] | undefined;
   usdtProbes?(binary: string): { provider: string; name: string; args?: string }[] | undefined;
+  /** One function symbol, for hover; undefined when unknown or not loaded yet. */
+  symbol?(binary: string, name: string): UserSpaceSymbol | undefined;
+  /** Why the binary could not be read (missing, not ELF); undefined when it was, or is still loading. */
+  problem?(binary: string): string | undefined;
+}
+
+export interface UserSpaceSymbol {
+  name: string;
+  address: number;
+  size: number;
+  fileOffset?: number;
+  table: '.symtab' | '.dynsym';
+  /** The resolved path on the target (`libc.so.6` → `/usr/lib/x86_64-linux-gnu/libc.so.6`). */
+  path: string;
+  buildId?: string;
 }
 
 /** What the target's verifier said about helper calls (the loader's probe, one load per type and helper). */

@@ -255,6 +255,44 @@ function checkTarget(def: SectionDef, section: SectionUse, catalog: KernelCatalo
       if (hooks.length > 0 && !sortedHas(hooks, target.name.text)) missing(target.name, 'unknown-lsm-hook', 'LSM hook', hooks);
       return;
     }
+    case 'uprobe': {
+      const userSpace = catalog.userSpace;
+      if (!userSpace || !target.binary || !target.name) return;
+      const binary = target.binary.text;
+      const problem = userSpace.problem?.(binary);
+      if (problem) {
+        out.push({ range: rangeOf(target.binary), severity: 'error', code: 'unknown-binary', message: problem });
+        return;
+      }
+      // `malloc@GLIBC_2.2.5` names a versioned symbol; a bare address needs no symbol.
+      const symbol = target.name.text.split('@')[0];
+      const functions = userSpace.functions?.(binary);
+      if (!functions || /^(?:0x[0-9a-fA-F]+|\d+)$/.test(symbol) || sortedHas(functions, symbol)) return;
+      missing(target.name, 'unknown-uprobe-symbol', `${binary} has no function symbol %s (in .symtab or .dynsym)`, functions);
+      return;
+    }
+    case 'usdt': {
+      const userSpace = catalog.userSpace;
+      if (!userSpace || !target.binary || !target.provider || !target.name) return;
+      const problem = userSpace.problem?.(target.binary.text);
+      if (problem) {
+        out.push({ range: rangeOf(target.binary), severity: 'error', code: 'unknown-binary', message: problem });
+        return;
+      }
+      const probes = userSpace.usdtProbes?.(target.binary.text);
+      if (!probes || probes.some((probe) => probe.provider === target.provider?.text && probe.name === target.name?.text)) return;
+      const labels = [...new Set(probes.map((probe) => `${probe.provider}:${probe.name}`))].sort();
+      const wanted = `${target.provider.text}:${target.name.text}`;
+      const suggestion = suggestSimilar(labels, wanted, 1)[0];
+      out.push({
+        range: { start: rangeOf(target.provider).start, end: rangeOf(target.name).end },
+        severity: 'error',
+        code: 'unknown-usdt-probe',
+        message: `${target.binary.text} has no USDT probe "${wanted}" in .note.stapsdt${labels.length === 0 ? ' (it has none)' : ''}${suggestion ? `; did you mean "${suggestion}"?` : ''}`,
+        ...(suggestion ? { fix: { title: `Change to "${suggestion}"`, newText: suggestion, range: { start: rangeOf(target.provider).start, end: rangeOf(target.name).end } } } : {}),
+      });
+      return;
+    }
     case 'iter-target': {
       if (!target.name || !catalog.kallsyms) return;
       const targets = iterTargets(catalog);

@@ -64,6 +64,14 @@ function hoverSection(section: SectionUse, catalog: KernelCatalog): Hover | unde
   } else if (def.target === 'lsm-hook' && target?.name) {
     const proto = catalog.btf?.funcPrototype(`bpf_lsm_${target.name.text}`);
     if (proto) parts.push(prototypeBlock(target.name.text, proto));
+  } else if ((def.target === 'uprobe' || def.target === 'uprobe-pattern') && target?.binary && target.name) {
+    const symbol = catalog.userSpace?.symbol?.(target.binary.text, target.name.text.split('@')[0]);
+    if (symbol) {
+      const facts = [`\`${symbol.name}\` in \`${symbol.path}\` (${symbol.table})`, `address 0x${symbol.address.toString(16)}, size ${symbol.size} bytes`];
+      if (symbol.fileOffset !== undefined) facts.push(`file offset 0x${symbol.fileOffset.toString(16)} (where the uprobe goes)`);
+      if (symbol.buildId) facts.push(`build id \`${symbol.buildId}\``);
+      parts.push(facts.join('  \n'));
+    }
   } else if (def.target === 'raw-tracepoint' && target?.event) {
     const name = target.event.text;
     const homes = catalog.tracepoints?.findByEventName(name) ?? [];
