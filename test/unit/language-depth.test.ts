@@ -170,3 +170,19 @@ test('an extern __ksym declaration of a kfunc the target lacks is an error with 
   assert.equal(diagnostic.fix?.newText, 'bpf_task_from_pid');
   assert.equal(doValidate(source, kfuncCatalog({ snapshot: 'a bundled snapshot of 6.18.0' }))[0].severity, 'information');
 });
+
+test('BTF rebuilt from a worker transfer answers every name lookup as the parsed one does', () => {
+  assert.ok(KFUNC_BTF);
+  const transfer = KFUNC_BTF.toTransfer();
+  assert.ok(transfer);
+  const rebuilt = Btf.fromTransfer(structuredClone(transfer));
+  let named = 0;
+  for (let id = 1; id < KFUNC_BTF.typeCount; id++) {
+    const name = KFUNC_BTF.nameOf(id);
+    if (!name) continue;
+    named++;
+    assert.deepEqual(rebuilt.findAllByName(name).map((type) => type.id), KFUNC_BTF.findAllByName(name).map((type) => type.id), name);
+  }
+  assert.ok(named > 100);
+  assert.equal(rebuilt.findByName('no_such_type_anywhere'), undefined);
+});

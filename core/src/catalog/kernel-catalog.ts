@@ -418,9 +418,9 @@ export class LazyBtfLookup implements BtfLookup {
   private kfuncTableIfLoaded(): Map<string, KfuncInfo> | undefined {
     if (this.kfuncTable || !this.loaded || !this.btf) return this.kfuncTable;
     const btf = this.btf;
-    const fastcall = fastcallFuncIds(btf);
+    const fastcall = this.precomputedKfuncs?.fastcall ?? fastcallFuncIds(btf);
     const table = new Map<string, KfuncInfo>();
-    for (const id of kfuncIds(btf)) {
+    for (const id of this.precomputedKfuncs?.ids ?? kfuncIds(btf)) {
       const name = btf.nameOf(id);
       const prototype = this.lookup?.funcPrototype(name);
       if (prototype) table.set(name, { name, prototype, fastcall: fastcall.has(id) });
@@ -458,6 +458,35 @@ export class LazyBtfLookup implements BtfLookup {
     }).finally(() => { lookup.waiting = false; });
     return lookup;
   }
+
+  /**
+   * Parsed elsewhere (a worker thread: host/src/btf-worker.ts): until `parse` answers, questions
+   * get no BTF answer instead of blocking for the parse, and nothing here ever parses.
+   */
+  static offThread(
+    bytes: Promise<Uint8Array | undefined>,
+    parse: (bytes: Uint8Array) => Promise<{ btf: Btf | null; errors: string[]; kfuncs?: number[]; fastcall?: ReadonlySet<number> }>,
+  ): LazyBtfLookup {
+    const lookup = new LazyBtfLookup(() => ({ btf: null, errors: [] }));
+    lookup.waiting = true;
+    lookup.source = undefined;
+    (lookup as { ready: Promise<void> }).ready = bytes
+      .then((value) => (value ? parse(value) : { btf: null, errors: ['the target has no usable BTF'] }))
+      .then((result) => {
+        lookup.errors.push(...result.errors);
+        if (result.btf) {
+          lookup.btf = result.btf;
+          lookup.lookup = btfLookup(result.btf);
+          if ('kfuncs' in result && result.kfuncs) lookup.precomputedKfuncs = { ids: result.kfuncs, fastcall: result.fastcall ?? new Set() };
+        }
+      }, (error: Error) => {
+        lookup.errors.push(`the target's BTF could not be read: ${error.message}`);
+      })
+      .finally(() => { lookup.waiting = false; });
+    return lookup;
+  }
+
+  private precomputedKfuncs: { ids: readonly number[]; fastcall: ReadonlySet<number> } | undefined;
 
   static of(btf: Btf): LazyBtfLookup {
     const lookup = new LazyBtfLookup(() => ({ btf, errors: [] }));

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { Btf, parseBtf } from '../../../core/src/btf/reader';
+import { parseBtfOffThread } from '../btf-worker';
 import {
   addBtfTracepoints, btfFunctionNames, buildPrebuiltCatalog, catalogFromPrebuilt, KernelCatalogWithProvenance, LazyBtfLookup, parseFetchOutput,
   PrebuiltCatalog, SECTION_MARK, validatePrebuiltCatalog,
@@ -161,7 +162,7 @@ export async function loadKernelCatalog(target: Target): Promise<{ catalog: Kern
       // The catalog is served now; the BTF (local: already read; remote: on its way) is parsed
       // when it is here and the first prototype question comes.
       const btfBytes = kernelBuild(target).then(({ btf }) => btf);
-      const catalog = catalogFromPrebuilt(prebuilt, LazyBtfLookup.deferred(btfBytes, (bytes) => parseBtf(bytes)));
+      const catalog = catalogFromPrebuilt(prebuilt, LazyBtfLookup.offThread(btfBytes, parseBtfOffThread));
       const totalMs = performance.now() - started;
       return {
         catalog: { ...catalog, origin: { source: 'cache', target: target.name, kernel: build.release, buildMs: totalMs } },
@@ -174,7 +175,7 @@ export async function loadKernelCatalog(target: Target): Promise<{ catalog: Kern
   const shared = readSystemCache(build.key, errors);
   if (shared) {
     const btfBytes = kernelBuild(target).then(({ btf }) => btf);
-    const catalog = catalogFromPrebuilt(shared, LazyBtfLookup.deferred(btfBytes, (bytes) => parseBtf(bytes)));
+    const catalog = catalogFromPrebuilt(shared, LazyBtfLookup.offThread(btfBytes, parseBtfOffThread));
     const totalMs = performance.now() - started;
     return {
       catalog: { ...catalog, origin: { source: 'cache', target: target.name, kernel: build.release, buildMs: totalMs } },
