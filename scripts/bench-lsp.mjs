@@ -174,7 +174,8 @@ for (const phase of ['cold', 'warm']) {
   const stats = await connection.sendRequest('bpfdev/stats');
   console.log(`typing right after open: round trip p50 ${ms(percentile(sorted, 0.5))}, p99 ${ms(percentile(sorted, 0.99))}, max ${ms(sorted[sorted.length - 1])} ` +
     `over the first ${sorted.length} requests after didOpen (${answered} with items; catalog ${stats.catalog?.source ?? 'not loaded'}, ` +
-    `BTF ${stats.catalog?.btfLoadMs !== undefined ? `parsed in ${ms(stats.catalog.btfLoadMs)}` : 'not parsed yet'})`);
+    `BTF ${stats.catalog?.btfLoadMs !== undefined ? `on the server thread for ${ms(stats.catalog.btfLoadMs)}` : 'not parsed yet'}); ` +
+    `in the server: p99 ${ms(stats.latency.completion.p99)}, max ${ms(stats.latency.completion.max)}`);
   if (process.env.BENCH_VERBOSE) console.log(`slowest: ${roundTrips.map((value, index) => [index, value]).sort((a, b) => b[1] - a[1]).slice(0, 8).map(([index, value]) => `#${index} ${ms(value)}`).join(', ')}`);
   connection.dispose();
   child.kill();
