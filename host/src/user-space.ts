@@ -6,9 +6,9 @@
  * Symbol tables are cached by build id, which stays the same for one file on every host.
  */
 import * as path from 'node:path';
-import { gnuBuildId } from '../../core/src/elf/build-id';
-import { ElfFunctionSymbol, parseElf, UsdtProbe, uprobeTargets } from '../../core/src/elf/reader';
+import type { ElfFunctionSymbol, UsdtProbe } from '../../core/src/elf/reader';
 import type { UserSpaceCatalog, UserSpaceSymbol } from '../../core/src/language/catalog';
+import { summarizeElfOffThread } from './elf-worker';
 import type { Target } from './target';
 
 /**
@@ -116,17 +116,17 @@ export class TargetUserSpace implements UserSpaceCatalog {
     } catch (error) {
       return { problem: `cannot read ${resolved} on ${this.target.name}: ${(error as Error).message}` };
     }
-    const { elf, errors } = parseElf(bytes);
-    if (!elf) return { problem: `${resolved} is not an ELF file a uprobe can attach to: ${errors[0]?.message ?? 'unreadable'}` };
-    const buildId = gnuBuildId(bytes, elf);
+    const summary = await summarizeElfOffThread(bytes);
+    if (summary.error) return { problem: `${resolved} is not an ELF file a uprobe can attach to: ${summary.error}` };
+    const buildId = summary.buildId;
     const cached = buildId ? byBuildId.get(buildId) : undefined;
     if (cached) return { ...cached, path: resolved };
     const symbols = new Map<string, ElfFunctionSymbol>();
     // .symtab first: it has the local functions too, and its sizes are the linker's.
-    for (const symbol of [...elf.functions].sort((a, b) => (a.table === b.table ? 0 : a.table === '.symtab' ? -1 : 1))) {
+    for (const symbol of [...summary.functions].sort((a, b) => (a.table === b.table ? 0 : a.table === '.symtab' ? -1 : 1))) {
       if (!symbols.has(symbol.name)) symbols.set(symbol.name, symbol);
     }
-    const info: BinaryInfo = { path: resolved, ...(buildId ? { buildId } : {}), functions: uprobeTargets(elf), symbols, usdt: elf.usdtProbes };
+    const info: BinaryInfo = { path: resolved, ...(buildId ? { buildId } : {}), functions: [...symbols.keys()].sort(), symbols, usdt: summary.usdt };
     if (buildId) byBuildId.set(buildId, info);
     return info;
   }
