@@ -7,12 +7,15 @@ import { runVerify } from './verify-command';
 import { runRun } from './run-command';
 import { runHost } from './host-command';
 import { runSetup } from './setup-command';
+import { runKnobs } from './knobs-command';
+import { parseKnobFlags } from '../../host/src/knobs';
 
 const USAGE = `usage:
   bpfdev verify INPUT... [--json]              compile, load in the target's verifier, report diagnostics;
                                                INPUT: a source, a directory (its *.bpf.c, and *.c with SEC("...")),
                                                or an object built with clang -g; exit 1 when anything fails
   bpfdev run FILE.bpf.c [--duration SECONDS]   compile, attach on the target, stream trace_pipe until Ctrl-C
+  bpfdev knobs FILE [--json]                   the globals --set can change (.rodata const volatile, .data, .bss), with types and defaults
   bpfdev host [--json]                         what the target can do: kernel, BTF, kprobes, fentry, privilege...
   bpfdev setup [--yes] [--user NAME]           let a normal user load BPF programs without sudo (capability-enabled loader)
   bpfdev setup --undo [--yes]                  remove what setup installed
@@ -22,6 +25,8 @@ options:
   --remote-compile         compile on the target host with its clang (default: here)
   --clang PATH             clang to use (default: clang)
   --cflags "FLAGS"         extra clang flags
+  --set NAME=VALUE         (verify, run; repeatable) set a .rodata/.data global before load: integers (hex ok), true/false, text, enum names
+  --decode-as MAP=TYPE     (run; repeatable) decode MAP's records as TYPE (e.g. rb="struct event"), whatever the object says
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -44,6 +49,8 @@ async function main(argv: string[]): Promise<number> {
       yes: { type: 'boolean', short: 'y', default: false },
       undo: { type: 'boolean', default: false },
       user: { type: 'string' },
+      set: { type: 'string', multiple: true },
+      'decode-as': { type: 'string', multiple: true },
     },
   });
   if (command === 'setup') return runSetup({ undo: values.undo ?? false, yes: values.yes ?? false, ...(values.user ? { user: values.user } : {}) });
@@ -59,7 +66,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`bpfdev verify: expected at least one INPUT\n\n${USAGE}`);
       return 2;
     }
-    return runVerify(positionals, { json: values.json ?? false, compile, target });
+    return runVerify(positionals, { json: values.json ?? false, compile: { ...compile, knobs: parseKnobFlags(values.set ?? []) }, target });
   }
   const file = positionals[0];
   if (!file || positionals.length > 1) {
@@ -73,8 +80,10 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write(`bpfdev run: --duration wants a positive number of seconds, not "${values.duration}"\n`);
         return 2;
       }
-      return runRun(file, { durationSeconds: duration, compile, target });
+      return runRun(file, { durationSeconds: duration, compile, target, knobs: parseKnobFlags(values.set ?? []), decodeAs: values['decode-as'] ?? [] });
     }
+    case 'knobs':
+      return runKnobs(file, { json: values.json ?? false, compile, target });
     default:
       process.stderr.write(`bpfdev: unknown command "${command}"\n\n${USAGE}`);
       return 2;

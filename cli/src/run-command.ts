@@ -4,8 +4,22 @@ import { openTarget, TargetOptions } from './targets';
 import type { Target } from '../../host/src/target';
 import { RunSession } from '../../host/src/loader';
 import { formatSourceDiagnostic } from './format';
+import type { KnobSetting } from '../../core/src/knobs/knobs';
+import { objectWithKnobs } from '../../host/src/knobs';
+import { parseDecodeAs } from '../../host/src/events/record-types';
+import { recordDecoderFor } from '../../host/src/events/decoder';
 
-export async function runRun(file: string, options: { durationSeconds?: number; compile: CompileOptions; target: TargetOptions }): Promise<number> {
+export interface RunCommandOptions {
+  durationSeconds?: number;
+  compile: CompileOptions;
+  target: TargetOptions;
+  /** `--set NAME=VALUE`, written into a copy of the object before load. */
+  knobs?: KnobSetting[];
+  /** `--decode-as MAP=TYPE` flags. */
+  decodeAs?: string[];
+}
+
+export async function runRun(file: string, options: RunCommandOptions): Promise<number> {
   const target = await openTarget(options.target);
   try {
     return await runOn(target, file, options);
@@ -14,12 +28,19 @@ export async function runRun(file: string, options: { durationSeconds?: number; 
   }
 }
 
-async function runOn(target: Target, file: string, options: { durationSeconds?: number; compile: CompileOptions }): Promise<number> {
+async function runOn(target: Target, file: string, options: RunCommandOptions): Promise<number> {
   const compiled = await compileForTarget(file, target, options.compile);
   for (const diagnostic of compiled.diagnostics) process.stderr.write(formatSourceDiagnostic(diagnostic) + '\n');
   if (!compiled.ok) return 1;
 
-  const session = await RunSession.start(target, compiled.objectPath, { trace: true });
+  const { objectPath, applied } = await objectWithKnobs(compiled.objectPath, options.knobs ?? []);
+  for (const line of applied) process.stderr.write(`bpfdev: set ${line}\n`);
+  const decodeAs = parseDecodeAs(options.decodeAs ?? []);
+  if (decodeAs.errors.length) throw new Error(decodeAs.errors.join('\n'));
+  // The session takes this decoder once it carries records (issue #11, the loader side).
+  await recordDecoderFor(decodeAs.overrides, (line) => process.stderr.write(`bpfdev: ${line}\n`))(compiled.objectPath, file);
+
+  const session = await RunSession.start(target, objectPath, { trace: true });
   let detachedCount: number | undefined;
   session.on('trace', (line) => process.stdout.write(line + '\n'));
   // `bpfdev run … | head` closes our stdout: treat that as Ctrl-C and detach cleanly.

@@ -5,9 +5,8 @@
  * sees one shape for a given command line.
  */
 import * as fs from 'node:fs';
-import { CompileOptions } from '../../host/src/compile';
 import { openTarget, TargetOptions } from './targets';
-import { collectInputs, verifyMany, VerifyResult } from '../../host/src/verify-many';
+import { collectInputs, verifyMany, VerifyManyOptions, VerifyResult } from '../../host/src/verify-many';
 import type { VerifyReport } from '../../core/src/report/verify-report';
 import { formatSourceDiagnostic } from './format';
 import { describeFlagsSource } from '../../core/src/build/project-flags';
@@ -18,7 +17,7 @@ import { describeFlagsSource } from '../../core/src/build/project-flags';
  */
 const FAILING_VERDICTS: ReadonlySet<string> = new Set(['rejected', 'not-loaded', 'attach-target-missing']);
 
-export async function runVerify(args: string[], options: { json: boolean; compile: CompileOptions; target: TargetOptions }): Promise<number> {
+export async function runVerify(args: string[], options: { json: boolean; compile: VerifyManyOptions['compile']; target: TargetOptions }): Promise<number> {
   const { inputs, errors } = await collectInputs(args);
   if (errors.length || inputs.length === 0) {
     for (const error of errors) process.stderr.write(`bpfdev verify: ${error}\n`);

@@ -3,6 +3,7 @@
  * one clang per CPU and verified a few at a time, in one process that reuses one vmlinux.h and
  * one precompiled header for every file that shares a preamble.
  */
+import type { KnobSetting } from '../../core/src/knobs/knobs';
 import type { FlagsSource } from './project-flags';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
@@ -89,7 +90,7 @@ async function isElf(file: string): Promise<boolean> {
 }
 
 export interface VerifyManyOptions {
-  compile: CompileOptions;
+  compile: CompileOptions & { knobs?: KnobSetting[] };
   /** Compiles at once; default one per CPU. */
   compileJobs?: number;
   /** Loads at once. The verifier is CPU-bound in the kernel, so more than the CPUs only queues there. */
@@ -115,7 +116,7 @@ export async function verifyMany(inputs: VerifyInput[], target: Target, options:
   return Promise.all(inputs.map(async (input, index) => {
     let result: VerifyResult;
     if (input.kind === 'object') {
-      result = await verifyObject(input.path, target, stages);
+      result = await verifyObject(input.path, target, stages, options.compile.knobs);
     } else {
       const text = texts[index] ?? '';
       const preamble = precompilablePreamble(text)?.text;

@@ -8,6 +8,8 @@ import { Btf, parseBtf } from '../../core/src/btf/reader';
 import type { ProgramEvent } from '../../core/src/loader/events';
 import { parseVerifierLog, VerifierReport } from '../../core/src/verifier/parse';
 import { objectLineInfo } from '../../core/src/btf/line-info';
+import type { KnobSetting } from '../../core/src/knobs/knobs';
+import { objectWithKnobs } from './knobs';
 import { baseName, codeRangeOfLine } from '../../core/src/report/source-map';
 import { compileForTarget, CompileOptions, PchUsage } from './compile';
 import type { FlagsSource } from './project-flags';
@@ -44,6 +46,8 @@ const unlimited: StageLimit = (task) => task();
 export interface VerifyOptions extends CompileOptions {
   /** Hears about the off-thread parse of a big loader output (a long verifier log). */
   onLoaderOutput?: (progress: LoaderOutputProgress) => void;
+  /** `--set NAME=VALUE`: globals written into a copy of the object before load (a knob can change the verdict). */
+  knobs?: KnobSetting[];
 }
 
 export async function verifyFile(file: string, target: Target, options: VerifyOptions = {}, stages: VerifyStages = {}): Promise<VerifyReport & { flagsSource: FlagsSource; timings: VerifyTimings }> {
@@ -52,7 +56,8 @@ export async function verifyFile(file: string, target: Target, options: VerifyOp
   const sourceText = options.sourceText ?? await fs.readFile(absolute, 'utf8').catch(() => '');
   const compiled = await (stages.compile ?? unlimited)(() => compileForTarget(absolute, target, { ...options, sourceText }));
   const verifyStarted = performance.now();
-  const outcome = compiled.ok ? await (stages.verify ?? unlimited)(() => verifyOnTarget(target, compiled.objectPath, undefined, options.onLoaderOutput ? { onProgress: options.onLoaderOutput } : {})) : undefined;
+  const objectPath = compiled.ok ? (await objectWithKnobs(compiled.objectPath, options.knobs ?? [])).objectPath : compiled.objectPath;
+  const outcome = compiled.ok ? await (stages.verify ?? unlimited)(() => verifyOnTarget(target, objectPath, undefined, options.onLoaderOutput ? { onProgress: options.onLoaderOutput } : {})) : undefined;
   const reportStarted = performance.now();
   const programs = outcome?.programs ?? [];
   const [parsedLogs, attachSuggestions] = await Promise.all([parseLogsWithoutBlocking(programs, outcome?.parsedLogs), suggestAttachTargets(target, programs)]);
@@ -92,12 +97,13 @@ export type ObjectVerifyReport = VerifyReport & { source?: string; timings: Veri
  * base name, the object the full path. Without the source, they stay on the object, and the
  * message says where in the source the verifier stopped.
  */
-export async function verifyObject(objectFile: string, target: Target, stages: VerifyStages = {}): Promise<ObjectVerifyReport> {
+export async function verifyObject(objectFile: string, target: Target, stages: VerifyStages = {}, knobs: KnobSetting[] = []): Promise<ObjectVerifyReport> {
   const started = performance.now();
   const object = path.resolve(objectFile);
   const bytes = await fs.readFile(object);
   const lineInfo = objectLineInfo(bytes);
-  const outcome = await (stages.verify ?? unlimited)(() => verifyOnTarget(target, object));
+  const loaded = (await objectWithKnobs(object, knobs)).objectPath;
+  const outcome = await (stages.verify ?? unlimited)(() => verifyOnTarget(target, loaded));
   const reportStarted = performance.now();
   const programs = outcome.programs;
   const [sliced, attachSuggestions] = await Promise.all([parseLogsWithoutBlocking(programs, outcome.parsedLogs), suggestAttachTargets(target, programs)]);

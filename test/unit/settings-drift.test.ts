@@ -10,7 +10,7 @@ const manifest = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', 
 };
 const declared = manifest.contributes.configuration.properties;
 /** Read only by the client (never sent to the server), so not part of BpfdevSettings. */
-const CLIENT_ONLY = new Set(['bpfdev.hosts', 'bpfdev.trace.maxRows', 'bpfdev.trace.historyLines', 'bpfdev.maps.refreshInterval', 'bpfdev.maps.maxEntries', 'bpfdev.clangd.backgroundIndex']);
+const CLIENT_ONLY = new Set(['bpfdev.hosts', 'bpfdev.trace.maxRows', 'bpfdev.trace.historyLines', 'bpfdev.maps.refreshInterval', 'bpfdev.maps.maxEntries', 'bpfdev.clangd.backgroundIndex', 'bpfdev.events.decodeAs']);
 
 test('every typed setting is declared in package.json with the same default', () => {
   for (const [key, value] of Object.entries(DEFAULT_SETTINGS)) {
