@@ -195,7 +195,10 @@ export async function loadKernelCatalog(target: Target): Promise<{ catalog: Kern
   // Built from the JSON rather than the objects in hand: its strings are fresh, while those are
   // slices of the ~10 MB fetch output and would keep all of it alive. It also is the cache's path.
   const catalog = catalogFromPrebuilt(JSON.parse(json) as PrebuiltCatalog,
-    fetched.btf ? LazyBtfLookup.of(fetched.btf) : new LazyBtfLookup(() => ({ btf: null, errors: ['the target has no usable BTF'] })));
+    // The fetch parsed the BTF for its function names; the lookups get their own copy from the
+    // worker, indexed there, so the server thread never builds the name index.
+    fetched.btf ? LazyBtfLookup.offThread(kernelBuild(target).then(({ btf }) => btf), parseBtfOffThread)
+      : new LazyBtfLookup(() => ({ btf: null, errors: ['the target has no usable BTF'] })));
   const totalMs = performance.now() - started;
   return {
     catalog: { ...catalog, origin: { source: 'live', target: target.name, kernel: build.release, buildMs: totalMs } },
