@@ -10,17 +10,18 @@ import * as path from 'node:path';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
 import { fastcallFuncIds, kfuncIds } from '../../core/src/btf/c-header';
 import { Btf, BtfTransfer, parseBtf } from '../../core/src/btf/reader';
+import { btfLookup } from '../../core/src/catalog/kernel-catalog';
+import type { KfuncInfo } from '../../core/src/language/kfuncs';
 
 const BTF_WORKER = 'bpfdev-btf';
 
-type Answer = { transfer: BtfTransfer; kfuncs: Int32Array; fastcall: Int32Array; errors: string[] } | { errors: string[] };
+type Answer = { transfer: BtfTransfer; kfuncs: KfuncInfo[]; errors: string[] } | { errors: string[] };
 
 export interface ParsedOffThread {
   btf: Btf | null;
   errors: string[];
-  /** FUNC ids tagged bpf_kfunc / bpf_fastcall. */
-  kfuncs?: number[];
-  fastcall?: Set<number>;
+  /** Every kfunc with its prototype, formatted in the worker. */
+  kfuncs?: KfuncInfo[];
 }
 
 function workerScript(): string {
@@ -42,7 +43,7 @@ export function parseBtfOffThread(bytes: Uint8Array): Promise<ParsedOffThread> {
       void worker.terminate();
     };
     worker.once('message', (answer: Answer) => settle('transfer' in answer
-      ? { btf: Btf.fromTransfer(answer.transfer), errors: answer.errors, kfuncs: [...answer.kfuncs], fastcall: new Set(answer.fastcall) }
+      ? { btf: Btf.fromTransfer(answer.transfer), errors: answer.errors, kfuncs: answer.kfuncs }
       : { btf: null, errors: answer.errors }));
     worker.once('error', () => settle(parseHere(bytes)));
     worker.once('exit', () => settle(parseHere(bytes)));
@@ -63,10 +64,16 @@ if (parentPort && workerData === BTF_WORKER) {
       port.postMessage({ errors: errors.length ? errors : ['BTF could not be indexed off-thread'] } satisfies Answer);
       return;
     }
-    const kfuncs = Int32Array.from(kfuncIds(btf));
-    const fastcall = Int32Array.from(fastcallFuncIds(btf));
-    const answer: Answer = { transfer, kfuncs, fastcall, errors };
+    const fastcall = fastcallFuncIds(btf);
+    const lookup = btfLookup(btf);
+    const kfuncs: KfuncInfo[] = [];
+    for (const id of kfuncIds(btf)) {
+      const name = btf.nameOf(id);
+      const prototype = lookup.funcPrototype(name);
+      if (prototype) kfuncs.push({ name, prototype, fastcall: fastcall.has(id) });
+    }
+    const answer: Answer = { transfer, kfuncs, errors };
     // A Set: two views may share one buffer, and listing a buffer twice throws.
-    port.postMessage(answer, [...new Set([transfer.words.buffer, transfer.offsets.buffer, transfer.strings.buffer, transfer.nameTable.buffer, kfuncs.buffer, fastcall.buffer])] as ArrayBuffer[]);
+    port.postMessage(answer, [...new Set([transfer.words.buffer, transfer.offsets.buffer, transfer.strings.buffer, transfer.nameTable.buffer])] as ArrayBuffer[]);
   });
 }

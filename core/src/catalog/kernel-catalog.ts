@@ -418,9 +418,9 @@ export class LazyBtfLookup implements BtfLookup {
   private kfuncTableIfLoaded(): Map<string, KfuncInfo> | undefined {
     if (this.kfuncTable || !this.loaded || !this.btf) return this.kfuncTable;
     const btf = this.btf;
-    const fastcall = this.precomputedKfuncs?.fastcall ?? fastcallFuncIds(btf);
+    const fastcall = fastcallFuncIds(btf);
     const table = new Map<string, KfuncInfo>();
-    for (const id of this.precomputedKfuncs?.ids ?? kfuncIds(btf)) {
+    for (const id of kfuncIds(btf)) {
       const name = btf.nameOf(id);
       const prototype = this.lookup?.funcPrototype(name);
       if (prototype) table.set(name, { name, prototype, fastcall: fastcall.has(id) });
@@ -465,7 +465,7 @@ export class LazyBtfLookup implements BtfLookup {
    */
   static offThread(
     bytes: Promise<Uint8Array | undefined>,
-    parse: (bytes: Uint8Array) => Promise<{ btf: Btf | null; errors: string[]; kfuncs?: number[]; fastcall?: ReadonlySet<number> }>,
+    parse: (bytes: Uint8Array) => Promise<{ btf: Btf | null; errors: string[]; kfuncs?: KfuncInfo[] }>,
   ): LazyBtfLookup {
     const lookup = new LazyBtfLookup(() => ({ btf: null, errors: [] }));
     lookup.waiting = true;
@@ -477,7 +477,10 @@ export class LazyBtfLookup implements BtfLookup {
         if (result.btf) {
           lookup.btf = result.btf;
           lookup.lookup = btfLookup(result.btf);
-          if ('kfuncs' in result && result.kfuncs) lookup.precomputedKfuncs = { ids: result.kfuncs, fastcall: result.fastcall ?? new Set() };
+          if ('kfuncs' in result && result.kfuncs) {
+            lookup.kfuncTable = new Map(result.kfuncs.map((kfunc) => [kfunc.name, kfunc]));
+            lookup.kfuncNames = [...lookup.kfuncTable.keys()].sort();
+          }
         }
       }, (error: Error) => {
         lookup.errors.push(`the target's BTF could not be read: ${error.message}`);
@@ -485,8 +488,6 @@ export class LazyBtfLookup implements BtfLookup {
       .finally(() => { lookup.waiting = false; });
     return lookup;
   }
-
-  private precomputedKfuncs: { ids: readonly number[]; fastcall: ReadonlySet<number> } | undefined;
 
   static of(btf: Btf): LazyBtfLookup {
     const lookup = new LazyBtfLookup(() => ({ btf, errors: [] }));
