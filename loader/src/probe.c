@@ -170,6 +170,88 @@ static void probe_helpers(struct event *json, bool unknown[__BPF_FUNC_MAX_ID])
 	json_append_raw(json, "}", 1);
 }
 
+/* Which program types may call each kfunc: the kernel keeps that in its kfunc ID sets, which it
+ * does not export, so ask its verifier as for helpers. It checks the set before the arguments:
+ * "calling kernel function X is not allowed" means this type may not; the call instruction in the
+ * log means it got past that check. Some kfuncs fail earlier ("metadata kfuncs require
+ * device-bound program"): a kfunc with any such unclear verdict is left out (unknown).
+ * Appends {"<kfunc>":["<type>",...],...}. */
+static void probe_kfuncs(struct event *json)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	bool first_func = true;
+	char log[4096];
+	__u32 id, count;
+
+	json_append_raw(json, "{", 1);
+	if (!vmlinux) {
+		json_append_raw(json, "}", 1);
+		return;
+	}
+	count = btf__type_cnt(vmlinux);
+	for (id = 1; id < count; id++) {
+		const struct btf_type *tag = btf__type_by_id(vmlinux, id);
+		const struct btf_type *func;
+		const char *name;
+		enum bpf_prog_type type;
+		const char *type_name;
+		struct event types = { 0 };
+		bool clear = true;
+		char call_text[160];
+
+		if (!btf_is_decl_tag(tag) || btf_decl_tag(tag)->component_idx != -1 ||
+		    strcmp(btf__name_by_offset(vmlinux, tag->name_off), "bpf_kfunc"))
+			continue;
+		func = btf__type_by_id(vmlinux, tag->type);
+		if (!func || !btf_is_func(func))
+			continue;
+		name = btf__name_by_offset(vmlinux, func->name_off);
+		snprintf(call_text, sizeof(call_text), "call %s#", name);
+		for (type = BPF_PROG_TYPE_SOCKET_FILTER; (type_name = libbpf_bpf_prog_type_str(type)); type++) {
+			struct bpf_insn call[] = {
+				{ .code = BPF_JMP | BPF_CALL, .src_reg = BPF_PSEUDO_KFUNC_CALL, .imm = (__s32)tag->type },
+				{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+				{ .code = BPF_JMP | BPF_EXIT },
+			};
+			LIBBPF_OPTS(bpf_prog_load_opts, opts, .log_buf = log, .log_size = sizeof(log), .log_level = 1,
+				    .expected_attach_type = probe_attach_type(type),
+				    .prog_flags = type == BPF_PROG_TYPE_SYSCALL ? BPF_F_SLEEPABLE : 0);
+			int fd;
+
+			if (type == BPF_PROG_TYPE_TRACING || type == BPF_PROG_TYPE_LSM || type == BPF_PROG_TYPE_EXT ||
+			    type == BPF_PROG_TYPE_STRUCT_OPS)
+				continue;
+			log[0] = '\0';
+			fd = bpf_prog_load(type, NULL, "GPL", call, sizeof(call) / sizeof(call[0]), &opts);
+			if (fd >= 0) {
+				close(fd);
+			} else if (strstr(log, "is not allowed")) {
+				continue;
+			} else if (!strstr(log, call_text)) {
+				/* Refused before the check that matters (or the type itself would not load). */
+				if (libbpf_probe_bpf_prog_type(type, NULL) == 1)
+					clear = false;
+				continue;
+			}
+			json_append_raw(&types, types.len ? "," : "", types.len ? 1 : 0);
+			json_append_string(&types, type_name, strlen(type_name));
+		}
+		if (clear && !types.out_of_memory) {
+			if (!first_func)
+				json_append_raw(json, ",", 1);
+			first_func = false;
+			json_append_string(json, name, strlen(name));
+			json_append_raw(json, ":[", 2);
+			if (types.data)
+				json_append_raw(json, types.data, types.len);
+			json_append_raw(json, "]", 1);
+		}
+		free(types.data);
+	}
+	json_append_raw(json, "}", 1);
+	btf__free(vmlinux);
+}
+
 int mode_probe(void)
 {
 	char lockdown[64], fentry_reason[256] = "", value[32], libbpf_version[32];
@@ -228,6 +310,14 @@ int mode_probe(void)
 			event_int(&ev, "helpersProbedBelow", __BPF_FUNC_MAX_ID);
 		}
 		free(helpers.data);
+		{
+			struct event kfuncs = { 0 };
+
+			probe_kfuncs(&kfuncs);
+			if (!kfuncs.out_of_memory && kfuncs.data)
+				event_raw(&ev, "kfuncTypes", kfuncs.data);
+			free(kfuncs.data);
+		}
 		free(missing.data);
 	}
 	return event_emit(&ev) == 0 ? 0 : 1;

@@ -67,6 +67,16 @@ void test('helpers by program type, kfuncs and uprobe/USDT targets, over stdio',
     assert.match(JSON.stringify(resolved.documentation), /acquire.*bpf_task_release/);
   });
 
+  await t.test('a kfunc the verifier refuses for XDP is an error at the call in SEC("xdp")', async () => {
+    const kfuncTypes = probe.kfuncTypes ?? {};
+    const name = Object.keys(kfuncTypes).sort().find((candidate) => kfuncTypes[candidate].length > 0 && !kfuncTypes[candidate].includes('xdp'));
+    assert.ok(name, 'some kfunc is refused in XDP and allowed elsewhere');
+    const kfuncUri = 'file:///tmp/lsp-depth-kfunc.bpf.c';
+    await session.open(kfuncUri, `SEC("xdp")\nint on_packet(struct xdp_md *ctx)\n{\n\t${name}(0);\n\treturn 0;\n}\n`);
+    const [refused] = await session.waitForDiagnostics(kfuncUri, (list) => list.some((d) => d.code === 'kfunc-not-for-program-type'));
+    assert.match(refused.message, new RegExp(`XDP programs cannot call kfunc ${name}`));
+  });
+
   await t.test('uprobe: PATH binaries, then bash\'s readline, its address and size on hover, a missing symbol flagged', async () => {
     const uprobeUri = 'file:///tmp/lsp-depth-uprobe.bpf.c';
     const bash = fs.realpathSync('/usr/bin/bash');

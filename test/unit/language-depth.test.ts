@@ -186,3 +186,28 @@ test('BTF rebuilt from a worker transfer answers every name lookup as the parsed
   assert.ok(named > 100);
   assert.equal(rebuilt.findByName('no_such_type_anywhere'), undefined);
 });
+
+test('kfuncs by program type: the probe\'s verdicts strike through completion and flag calls; unknown types say nothing', () => {
+  assert.ok(PROBE.helpers && PROBE.kfuncTypes, 'the fixture probe carries kfunc verdicts');
+  const kernel = kfuncCatalog({ helperAvailability: helperAvailability(PROBE.helpers, PROBE.kfuncTypes) });
+  const allowedIn = (name: string) => new Set(PROBE.kfuncTypes?.[name] ?? []);
+  // A kfunc the probe judged, allowed in some probed type and refused in another.
+  const probedTypes = Object.keys(PROBE.helpers.byType);
+  const name = Object.keys(PROBE.kfuncTypes).find((candidate) => kernel.kfuncs?.get(candidate) && allowedIn(candidate).size > 0 && probedTypes.some((type) => !allowedIn(candidate).has(type)));
+  assert.ok(name);
+  const refusedType = probedTypes.find((type) => !allowedIn(name).has(type));
+  const allowedType = [...allowedIn(name)][0];
+  assert.ok(refusedType && allowedType);
+  const section = (type: string) => ({ xdp: 'xdp', tracepoint: 'tracepoint/syscalls/sys_enter_openat', kprobe: 'kprobe/do_unlinkat', syscall: 'syscall', socket_filter: 'socket', sched_cls: 'tc', perf_event: 'perf_event', raw_tracepoint: 'raw_tp/sched_switch' } as Record<string, string>)[type];
+  const refusedSection = probedTypes.filter((type) => !allowedIn(name).has(type)).map(section).find(Boolean);
+  const allowedSection = [...allowedIn(name)].map(section).find(Boolean);
+  assert.ok(refusedSection && allowedSection, `${name}: refused in ${refusedType}, allowed in ${allowedType}`);
+  const body = (sec: string) => `SEC("${sec}")\nint prog(void *ctx)\n{\n\t${name}(0);\n\treturn 0;\n}\n`;
+  const refused = doValidate(body(refusedSection), kernel).filter((d) => d.code === 'kfunc-not-for-program-type');
+  assert.equal(refused.length, 1);
+  assert.deepEqual(doValidate(body(allowedSection), kernel).filter((d) => d.code === 'kfunc-not-for-program-type'), []);
+  const item = complete(`SEC("${refusedSection}")\nint prog(void *ctx)\n{\n\t${name.slice(0, -1)}|\n}\n`, kernel).items.find((candidate) => candidate.label === name);
+  assert.ok(item?.deprecated);
+  // fentry (BPF_PROG_TYPE_TRACING) is not probed: no verdict.
+  assert.deepEqual(doValidate(body('fentry/do_unlinkat'), kernel).filter((d) => d.code === 'kfunc-not-for-program-type'), []);
+});

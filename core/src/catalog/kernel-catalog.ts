@@ -31,6 +31,8 @@ export interface CatalogInputs {
   loaderVersion?: string;
   /** From the loader's probe (as root only): libbpf program type name ("xdp") → helper IDs it may call. */
   helpers?: ProbedHelpers;
+  /** From the loader's probe (as root): kfunc → libbpf program type names that may call it. */
+  kfuncTypes?: Record<string, string[]>;
 }
 
 /** The probe's helper table as it travels and is cached: plain JSON. */
@@ -113,6 +115,7 @@ export function parseFetchOutput(text: string): { inputs: CatalogInputs; errors:
       ...(probe.libbpf ? { libbpfVersion: probe.libbpf } : {}),
       ...(probe.loaderVersion ? { loaderVersion: probe.loaderVersion } : {}),
       ...(probe.helpers ? { helpers: probe.helpers } : {}),
+      ...(probe.kfuncTypes ? { kfuncTypes: probe.kfuncTypes } : {}),
     },
     errors,
   };
@@ -126,6 +129,7 @@ interface ProbeFacts {
   libbpf?: string;
   loaderVersion?: string;
   helpers?: ProbedHelpers;
+  kfuncTypes?: Record<string, string[]>;
   error?: string;
 }
 
@@ -152,6 +156,9 @@ export function parseProbe(text: string | undefined): ProbeFacts {
   if (typeof value.loaderVersion === 'string') facts.loaderVersion = value.loaderVersion;
   const helpers = probedHelpers(value.helpers, value.helpersProbedBelow, value.helpersUnknown);
   if (helpers && privileged) facts.helpers = helpers;
+  if (isRecord(value.kfuncTypes) && privileged && Object.values(value.kfuncTypes).every((types) => Array.isArray(types) && types.every((type) => typeof type === 'string'))) {
+    facts.kfuncTypes = value.kfuncTypes as Record<string, string[]>;
+  }
   return facts;
 }
 
@@ -206,6 +213,7 @@ export interface PrebuiltCatalog {
   libbpfVersion?: string;
   loaderVersion?: string;
   helpers?: ProbedHelpers;
+  kfuncTypes?: Record<string, string[]>;
 }
 
 const FLAG_CHAR_BASE = 48;
@@ -250,6 +258,7 @@ export function buildPrebuiltCatalog(
     ...(inputs.libbpfVersion ? { libbpfVersion: inputs.libbpfVersion } : {}),
     ...(inputs.loaderVersion ? { loaderVersion: inputs.loaderVersion } : {}),
     ...(inputs.helpers ? { helpers: inputs.helpers } : {}),
+    ...(inputs.kfuncTypes ? { kfuncTypes: inputs.kfuncTypes } : {}),
   };
 }
 
@@ -280,15 +289,17 @@ export function catalogFromPrebuilt(prebuilt: PrebuiltCatalog, btf?: LazyBtfLook
     helpers: helperInfos(),
     capabilities: prebuilt.capabilities,
     ...(prebuilt.libbpfVersion ? { libbpfVersion: prebuilt.libbpfVersion } : {}),
-    ...(prebuilt.helpers ? { helperAvailability: helperAvailability(prebuilt.helpers) } : {}),
+    ...(prebuilt.helpers ? { helperAvailability: helperAvailability(prebuilt.helpers, prebuilt.kfuncTypes) } : {}),
   };
 }
 
 /** libbpf names program types by their enum suffix in lower case ("sched_cls"); sections use the enum name. */
-export function helperAvailability(probed: ProbedHelpers): HelperAvailability {
+export function helperAvailability(probed: ProbedHelpers, kfuncTypes?: Record<string, string[]>): HelperAvailability {
   const byProgramType = new Map<string, ReadonlySet<number>>();
   for (const [type, ids] of Object.entries(probed.byType)) byProgramType.set(`BPF_PROG_TYPE_${type.toUpperCase()}`, new Set(ids));
-  return { byProgramType, probedBelow: probed.probedBelow, unknown: new Set(probed.unknown) };
+  const kfuncs = new Map<string, ReadonlySet<string>>();
+  for (const [name, types] of Object.entries(kfuncTypes ?? {})) kfuncs.set(name, new Set(types.map((type) => `BPF_PROG_TYPE_${type.toUpperCase()}`)));
+  return { byProgramType, probedBelow: probed.probedBelow, unknown: new Set(probed.unknown), ...(kfuncTypes ? { kfuncTypes: kfuncs } : {}) };
 }
 
 /**
@@ -324,6 +335,10 @@ export function validatePrebuiltCatalog(value: unknown): { prebuilt?: PrebuiltCa
   }
   const helpers = value.helpers;
   if (helpers !== undefined && (!isRecord(helpers) || !probedHelpers(helpers.byType, helpers.probedBelow, helpers.unknown))) return { error: 'catalog helpers table is malformed' };
+  const kfuncTypes = value.kfuncTypes;
+  if (kfuncTypes !== undefined && (!isRecord(kfuncTypes) || !Object.values(kfuncTypes).every((types) => Array.isArray(types) && types.every((type) => typeof type === 'string')))) {
+    return { error: 'catalog kfuncTypes is malformed' };
+  }
   return { prebuilt: value as unknown as PrebuiltCatalog };
 }
 

@@ -76,6 +76,11 @@ export interface HelperAvailability {
   probedBelow: number;
   /** IDs the kernel does not know at all ("invalid func"): a helper newer than the kernel. */
   unknown: ReadonlySet<number>;
+  /**
+   * kfunc → program types (of those in byProgramType) that may call it, asked of the verifier the
+   * same way. A kfunc missing here got an unclear verdict: unknown.
+   */
+  kfuncTypes?: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 export interface KernelCatalog {
@@ -270,4 +275,12 @@ export function kfuncReleasePairs(catalog: KernelCatalog): ReadonlyMap<string, r
   const derived = derivedFor(lookup);
   derived.kfuncReleases ??= releasePairs(names.map((name) => lookup.get(name)).filter((kfunc) => kfunc !== undefined));
   return derived.kfuncReleases;
+}
+
+/** Why a program of `programType` may not call kfunc `name` on the target; undefined when it may or nobody knows. */
+export function kfuncRefusal(catalog: KernelCatalog, programType: string | undefined, name: string): string | undefined {
+  const availability = catalog.helperAvailability;
+  const types = availability?.kfuncTypes?.get(name);
+  if (!availability || !types || !programType || !availability.byProgramType.has(programType) || types.has(programType)) return undefined;
+  return `on ${catalog.snapshot ?? 'the target kernel'}, ${programType.replace(/^BPF_PROG_TYPE_/, '')} programs cannot call kfunc ${name}`;
 }

@@ -11,6 +11,7 @@ import {
   KernelCatalog,
   helperByName,
   helperVerdict,
+  kfuncRefusal,
   kfuncReleasePairs,
   iterTargets,
   lsmHookNames,
@@ -446,7 +447,7 @@ function completeHelper(document: BpfDocument, offset: number, catalog: KernelCa
   if (!headingToBpf && !program) return undefined;
   const range = { start: offset - word.length, end: offset };
   const programType = program?.parsed.def?.programType;
-  const kfuncs = completeKfuncs(word, range, catalog, eager);
+  const kfuncs = completeKfuncs(word, range, catalog, eager, programType);
   if (!catalog.helpers || !headingToBpf) return kfuncs.items.length > 0 || kfuncs.isIncomplete ? kfuncs : undefined;
   const items = catalog.helpers
     .filter((helper) => helper.name.startsWith(word))
@@ -470,7 +471,7 @@ function completeHelper(document: BpfDocument, offset: number, catalog: KernelCa
 }
 
 /** kfuncs starting with `word`; incomplete while the BTF is still being parsed, so the editor asks again. */
-function completeKfuncs(word: string, range: { start: number; end: number }, catalog: KernelCatalog, eager: number): CompletionList {
+function completeKfuncs(word: string, range: { start: number; end: number }, catalog: KernelCatalog, eager: number, programType: string | undefined): CompletionList {
   const lookup = catalog.kfuncs;
   if (!lookup) return EMPTY;
   const names = lookup.names();
@@ -479,7 +480,11 @@ function completeKfuncs(word: string, range: { start: number; end: number }, cat
   for (let index = lowerBoundOf(names, word); index < names.length && names[index].startsWith(word); index++) {
     const kfunc = lookup.get(names[index]);
     if (!kfunc) continue;
-    const item: CompletionItem = { label: kfunc.name, kind: 'function', detail: `kfunc: ${kfuncSignature(kfunc)}`, insertText: kfunc.name, sortText: `0${kfunc.name}`, range };
+    const refused = kfuncRefusal(catalog, programType, kfunc.name);
+    const item: CompletionItem = {
+      label: kfunc.name, kind: 'function', detail: refused ? `not allowed here: ${refused}` : `kfunc: ${kfuncSignature(kfunc)}`,
+      insertText: kfunc.name, sortText: `${refused ? 1 : 0}${kfunc.name}`, range, ...(refused ? { deprecated: refused } : {}),
+    };
     if (items.length < eager) item.documentation = kfuncDocumentation(kfunc, kfuncReleasePairs(catalog), catalog.snapshot);
     else item.data = { kind: 'kfunc', name: kfunc.name };
     items.push(item);

@@ -6,7 +6,7 @@
 import { boundedEditDistance, suggestSimilar } from '../kallsyms/index';
 import { DATA_SECTIONS, SECTION_DEFS, SectionDef } from '../sections/definitions';
 import { SectionPart } from '../sections/parse';
-import { KernelCatalog, capabilitiesOf, helperByName, helperVerdict, iterTargets, lsmHookNames, rawTracepointNames, syscallNames } from './catalog';
+import { KernelCatalog, capabilitiesOf, helperByName, helperVerdict, kfuncRefusal, iterTargets, lsmHookNames, rawTracepointNames, syscallNames } from './catalog';
 import { BpfDocument, SectionUse, parseBpfDocument } from './document';
 
 export type Severity = 'error' | 'warning' | 'information' | 'hint';
@@ -49,7 +49,7 @@ export function doValidate(text: string | BpfDocument, catalog: KernelCatalog): 
 const KERNEL_FACTS = new Set([
   'no-kprobes', 'no-btf', 'fentry-unsupported', 'needs-newer-libbpf', 'unknown-tracepoint-category', 'unknown-tracepoint',
   'unknown-raw-tracepoint', 'unknown-function', 'no-pattern-match', 'unknown-syscall', 'unknown-lsm-hook', 'unknown-iter-target',
-  'kprobe-blacklisted', 'not-traceable', 'function-without-btf', 'helper-not-in-kernel', 'helper-not-for-program-type', 'kfunc-not-in-kernel',
+  'kprobe-blacklisted', 'not-traceable', 'function-without-btf', 'helper-not-in-kernel', 'helper-not-for-program-type', 'kfunc-not-in-kernel', 'kfunc-not-for-program-type',
 ]);
 
 function asSnapshotNote(diagnostic: Diagnostic, snapshot: string): Diagnostic {
@@ -96,9 +96,13 @@ function validateHelperCalls(document: BpfDocument, section: SectionUse, catalog
   let index = lowerTokenIndex(tokens, program.bodyStart);
   for (; index < tokens.length && tokens[index].start < program.bodyEnd; index++) {
     const token = tokens[index];
-    if (token.kind !== 'identifier' || !token.text.startsWith('bpf_') || tokens[index + 1]?.text !== '(') continue;
+    if (token.kind !== 'identifier' || tokens[index + 1]?.text !== '(') continue;
     const helper = helperByName(catalog, token.text);
-    if (!helper) continue;
+    if (!helper) {
+      const refused = kfuncRefusal(catalog, programType, token.text);
+      if (refused) out.push({ range: { start: token.start, end: token.end }, severity: 'error', code: 'kfunc-not-for-program-type', message: refused });
+      continue;
+    }
     const verdict = helperVerdict(catalog, programType, helper);
     if (verdict && !verdict.allowed) out.push({ range: { start: token.start, end: token.end }, severity: 'error', code: verdict.code, message: verdict.reason });
   }

@@ -1,8 +1,9 @@
 /**
  * kfuncs: kernel functions BPF programs call directly, found in the target's BTF (FUNCs tagged
  * `bpf_kfunc`, the same enumeration vmlinux.h declares them from). The kernel keeps each kfunc's
- * flags (acquire, release, sleepable, trusted args) and the program types allowed to call it in
- * its kfunc ID sets, which it does not export; what BTF does carry is explained here: the
+ * flags (acquire, release, sleepable, trusted args) in its kfunc ID sets, which it does not
+ * export (the program types allowed come from the loader's probe instead, see
+ * catalog.kfuncRefusal); what BTF does carry is explained here: the
  * `bpf_fastcall` tag, the argument-name suffixes the verifier acts on, and acquire/release pairs
  * read off the prototypes.
  */
