@@ -13,11 +13,11 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 mkdir -p "$OUT"
-"$ROOT/loader/out/bpfdev-loader" probe >"$OUT/probe.out"
+"$ROOT/loader/out/bpfdev-loader" probe --calls >"$OUT/probe.out"
 cat >"$OUT/PROVENANCE.md" <<EOT
 # Loader probe fixture
 
 Written by \`scripts/capture-probe-fixture.sh\` — do not edit by hand.
 
-- \`probe.out\`: \`bpfdev-loader probe\` as root on \`$(uname -r)\` ($(uname -m)), $(date -u +%Y-%m-%dT%H:%M:%SZ)
+- \`probe.out\`: \`bpfdev-loader probe --calls\` as root on \`$(uname -r)\` ($(uname -m)), $(date -u +%Y-%m-%dT%H:%M:%SZ)
 EOT

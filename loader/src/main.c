@@ -19,7 +19,7 @@ static const char usage_text[] =
 	"usage: bpfdev-loader verify OBJ [--log-level N] [--btf PATH] [--verbose]\n"
 	"       bpfdev-loader run OBJ [--trace] [--heartbeat SECONDS] [--btf PATH] [--verbose]\n"
 	"       bpfdev-loader trace [--heartbeat SECONDS]\n"
-	"       bpfdev-loader probe\n"
+	"       bpfdev-loader probe [--calls]\n"
 	"       bpfdev-loader --version\n"
 	"\n"
 	"Events are written to stdout, one per line: byte 0x1e, then a JSON object.\n"
@@ -96,7 +96,7 @@ int main(int argc, char **argv)
 {
 	struct load_options opts = { 0 };
 	const char *mode;
-	bool trace = false, verbose = false;
+	bool trace = false, verbose = false, calls = false;
 	int i;
 
 	if (argc < 2)
@@ -133,6 +133,9 @@ int main(int argc, char **argv)
 			if (!end || *end || seconds == 0 || seconds > 3600)
 				return usage("--heartbeat needs a number of seconds from 1 to 3600");
 			session_set_heartbeat((unsigned)seconds);
+		} else if (strcmp(arg, "--calls") == 0 && strcmp(mode, "probe") == 0) {
+			/* The helper and kfunc tables: thousands of tiny loads, 0.5-4 s, so only when asked. */
+			calls = true;
 		} else if (strcmp(arg, "--verbose") == 0) {
 			verbose = true;
 		} else if (arg[0] == '-' || opts.path || !strcmp(mode, "trace") || !strcmp(mode, "probe")) {
@@ -156,5 +159,5 @@ int main(int argc, char **argv)
 		return mode_run(&opts, trace);
 	if (!strcmp(mode, "trace"))
 		return mode_trace();
-	return mode_probe();
+	return mode_probe(calls);
 }

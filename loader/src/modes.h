@@ -9,6 +9,6 @@
 int mode_verify(const struct load_options *opts);
 int mode_run(const struct load_options *opts, bool trace);
 int mode_trace(void);
-int mode_probe(void);
+int mode_probe(bool calls);
 
 #endif

@@ -252,7 +252,7 @@ static void probe_kfuncs(struct event *json)
 	btf__free(vmlinux);
 }
 
-int mode_probe(void)
+int mode_probe(bool calls)
 {
 	char lockdown[64], fentry_reason[256] = "", value[32], libbpf_version[32];
 	const char *tracefs = tracefs_dir();
@@ -286,7 +286,7 @@ int mode_probe(void)
 	event_int(&ev, "euid", geteuid());
 	event_str(&ev, "libbpf", libbpf_version);
 	event_str(&ev, "loaderVersion", BPFDEV_LOADER_VERSION);
-	if (geteuid() == 0) {
+	if (calls && geteuid() == 0) {
 		struct event helpers = { 0 }, missing = { 0 };
 		bool unknown[__BPF_FUNC_MAX_ID] = { false };
 		int id;

@@ -27,7 +27,7 @@ void test('helpers by program type, kfuncs and uprobe/USDT targets, over stdio',
   const session = await Session.start(cacheDir);
   t.after(() => session.close());
   // The answer key: this kernel's own verifier, asked by the loader directly.
-  const probe = parseProbe(spawnSync(LOADER, ['probe'], { encoding: 'utf8' }).stdout);
+  const probe = parseProbe(spawnSync(LOADER, ['probe', '--calls'], { encoding: 'utf8' }).stdout);
   assert.ok(probe.helpers, 'the probe (as root) carries the helper table');
   const xdp = new Set(probe.helpers.byType.xdp);
   const stackid = allHelpers().find((helper) => helper.name === 'bpf_get_stackid');

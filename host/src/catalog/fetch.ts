@@ -35,7 +35,8 @@ const FETCH_SCRIPT = [
   'cat "$T/available_filter_functions" > "$D/filter" 2>/dev/null &',
   'cat /sys/kernel/debug/kprobes/blacklist > "$D/blacklist" 2>/dev/null &',
   '(cd "$T/events" 2>/dev/null && head -n 100000 -- */*/format) > "$D/formats" 2>/dev/null &',
-  'if [ -n "$1" ]; then "$1" probe > "$D/probe" 2>&1 & fi',
+  // --calls: which helpers and kfuncs each program type may call (thousands of tiny loads, in the background like the reads).
+  'if [ -n "$1" ]; then "$1" probe --calls > "$D/probe" 2>&1 & fi',
   'wait',
   'm kallsyms; cat "$D/kallsyms"',
   'm filter; cat "$D/filter" 2>/dev/null',
