@@ -6,4 +6,6 @@ export interface BpfdevApi {
   onTraceLine(listener: (line: string) => void): vscode.Disposable;
   onVerified(listener: (result: VerifiedParams) => void): vscode.Disposable;
   runningSessions(): number;
+  /** The verifier view showed a step (after it rendered a log, or the user picked one): its index in the view's steps. */
+  onVerifierViewStep(listener: (step: number) => void): vscode.Disposable;
 }

@@ -18,6 +18,7 @@ import { registerMapsCommands } from './commands/maps';
 import { registerNewProgramCommand } from './commands/new-program';
 import { registerInsertCtxStructCommand } from './commands/insert-ctx-struct';
 import { registerConfigureClangdCommand } from './commands/configure-clangd';
+import { registerVerifierView } from './verifier/verifier-view';
 import type { BpfdevApi } from './api';
 
 export async function activate(context: vscode.ExtensionContext): Promise<BpfdevApi> {
@@ -39,6 +40,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Bpfdev
   registerRunCommand(context, runs, log);
   registerStopCommand(context, runs);
   registerVerifyCommand(context, client);
+  const verifierView = registerVerifierView(context, client);
   registerSelectHostCommand(context, targets);
   registerHostReportCommand(context, targets);
   registerInsertCtxStructCommand(context);
@@ -47,6 +49,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Bpfdev
     onTraceLine: (listener) => runs.onTraceLine(listener),
     onVerified: (listener) => client.onVerified(listener),
     runningSessions: () => runs.count,
+    onVerifierViewStep: (listener) => verifierView.onDidSelectStep(listener),
   };
 }
 
