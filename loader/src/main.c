@@ -21,7 +21,7 @@ static const char usage_text[] =
 	"       bpfdev-loader run OBJ [--trace] [--heartbeat SECONDS] [--btf PATH] [--verbose]\n"
 	"                 [--only NAME]... [--skip NAME]... [--iface IFACE] [--perf-pages N] [--no-stats]\n"
 	"       bpfdev-loader trace [--heartbeat SECONDS]\n"
-	"       bpfdev-loader probe\n"
+	"       bpfdev-loader probe [--calls]\n"
 	"       bpfdev-loader --version\n"
 	"\n"
 	"Events are written to stdout, one per line: byte 0x1e, then a JSON object.\n"
@@ -101,7 +101,7 @@ int main(int argc, char **argv)
 	struct load_options opts = { 0 };
 	struct run_options run = { .stats = true };
 	const char *mode;
-	bool verbose = false;
+	bool verbose = false, calls = false;
 	int i;
 
 	if (argc < 2)
@@ -161,6 +161,9 @@ int main(int argc, char **argv)
 			if (!end || *end || seconds == 0 || seconds > 3600)
 				return usage("--heartbeat needs a number of seconds from 1 to 3600");
 			session_set_heartbeat((unsigned)seconds);
+		} else if (strcmp(arg, "--calls") == 0 && strcmp(mode, "probe") == 0) {
+			/* The helper and kfunc tables: thousands of tiny loads, 0.5-4 s, so only when asked. */
+			calls = true;
 		} else if (strcmp(arg, "--verbose") == 0) {
 			verbose = true;
 		} else if (arg[0] == '-' || opts.path || !strcmp(mode, "trace") || !strcmp(mode, "probe")) {
@@ -184,5 +187,5 @@ int main(int argc, char **argv)
 		return mode_run(&opts, &run);
 	if (!strcmp(mode, "trace"))
 		return mode_trace();
-	return mode_probe();
+	return mode_probe(calls);
 }

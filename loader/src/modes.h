@@ -23,6 +23,6 @@ struct run_options {
 int mode_verify(const struct load_options *opts);
 int mode_run(const struct load_options *opts, const struct run_options *run);
 int mode_trace(void);
-int mode_probe(void);
+int mode_probe(bool calls);
 
 #endif
