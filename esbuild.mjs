@@ -20,4 +20,7 @@ await Promise.all([
   esbuild.build({ ...common, entryPoints: ['host/src/privileged-broker.ts'], outfile: 'dist/privileged-broker.js' }),
   // Started by host/src/loader-output.ts from beside whichever bundle runs it.
   esbuild.build({ ...common, entryPoints: ['host/src/loader-output-worker.ts'], outfile: 'dist/loader-output-worker.js' }),
+  // Started by host/src/btf-worker.ts (the BTF parse, off the server's thread).
+  esbuild.build({ ...common, entryPoints: ['host/src/btf-worker.ts'], outfile: 'dist/btf-worker.js' }),
+  esbuild.build({ ...common, entryPoints: ['host/src/elf-worker.ts'], outfile: 'dist/elf-worker.js' }),
 ]);

@@ -13,12 +13,22 @@
  * rejection, and `-d` for level 2).
  *
  *   node scripts/capture-verifier-logs.mjs [--out DIR] [--only a,b] [--json] [--no-level2]
+ *   node scripts/capture-verifier-logs.mjs --vm bookworm,bullseye,trixie [--only a,b] [--json]
+ *
+ * `--vm` captures on the Debian test VMs (scripts/test-hosts, kernels 6.1, 5.10, 6.12) instead:
+ * each suite is started, the corpus is compiled here against the guest's own BTF, and loaded in
+ * the guest through bpfdev's remote target (SSH, the loader uploaded by it), the way
+ * `bpfdev verify --host` does; logs go to `logs-<kernel>/` (e.g. `logs-6.1/`) with their provenance.
+ * Wording differs by kernel, and some programs only some kernels reject (`may-be-accepted: yes`);
+ * a program a kernel cannot even load (an unknown kfunc, a missing BTF type) is recorded as such.
  *
  * `--json` prints one JSON object per program on stdout (the kernel test reads them).
  * Needs root: the verifier only runs for a process allowed to load BPF programs.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,6 +63,8 @@ export function readCorpusHeader(source) {
     loadAs: header['load-as'] ?? 'root',
     captureLevel2: header['capture-level2'] === 'yes',
     logLacksLine: header['log-lacks-line'] === 'yes',
+    /** Newer kernels accept what older ones reject (a helper offered to more program types). */
+    mayBeAccepted: header['may-be-accepted'] === 'yes',
     expectLine,
     expectKind,
   };
@@ -83,9 +95,9 @@ function firstLine(argv) {
   }
 }
 
-/** Writes vmlinux.h for the running kernel into `dir` (the corpus includes "vmlinux.h"). */
-export function generateVmlinuxHeader(dir) {
-  const header = execFileSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'c'], { maxBuffer: 1 << 30 });
+/** Writes vmlinux.h for the running kernel (or a BTF file) into `dir` (the corpus includes "vmlinux.h"). */
+export function generateVmlinuxHeader(dir, btfFile = '/sys/kernel/btf/vmlinux') {
+  const header = execFileSync('bpftool', ['btf', 'dump', 'file', btfFile, 'format', 'c'], { maxBuffer: 1 << 30 });
   fs.writeFileSync(path.join(dir, 'vmlinux.h'), header);
 }
 
@@ -112,15 +124,20 @@ export function findLoader() {
 function loadWithLoader(loader, object, level2, prefix) {
   const argv = [...prefix, loader, 'verify', object, ...(level2 ? ['--log-level', '2'] : [])];
   const result = run(argv);
-  for (const line of result.stdout.split('\n')) {
+  return { ...programEvent(result.stdout, result.status, result.stderr, object), argv };
+}
+
+/** The loader's `program` event (logs, verdict) from its output; throws on its `error` event. */
+function programEvent(stdout, status, stderr, object) {
+  for (const line of stdout.split('\n')) {
     if (!line.startsWith(EVENT_MARK)) continue;
     const event = JSON.parse(line.slice(1));
     if (event.event === 'program') {
-      return { log: event.log, verdict: event.verdict, logLevel: event.logLevel, truncated: Boolean(event.logTruncated), argv };
+      return { log: event.log ?? '', verdict: event.verdict, logLevel: event.logLevel, truncated: Boolean(event.logTruncated), reason: event.reason };
     }
     if (event.event === 'error') throw new Error(`loader error for ${object}: ${event.reason}`);
   }
-  throw new Error(`the loader printed no program event for ${object} (exit ${result.status}):\n${result.stderr}`);
+  throw new Error(`the loader printed no program event for ${object} (exit ${status}):\n${stderr}`);
 }
 
 let pinCounter = 0;
@@ -159,16 +176,21 @@ function parseArgs(argv) {
     else if (arg === '--only') options.only = new Set(argv[++i].split(','));
     else if (arg === '--json') options.json = true;
     else if (arg === '--no-level2') options.level2 = false;
+    else if (arg === '--vm') options.vm = argv[++i].split(',').filter(Boolean);
     else throw new Error(`unknown argument ${arg}`);
   }
   return options;
 }
 
-function main() {
+async function main() {
   const options = parseArgs(process.argv.slice(2));
   if (process.geteuid && process.geteuid() !== 0) {
     process.stderr.write('capture-verifier-logs: needs root (the verifier runs only for processes that may load BPF)\n');
     process.exit(2);
+  }
+  if (options.vm) {
+    for (const suite of options.vm) await captureOnVm(suite, options);
+    return;
   }
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bpfdev-verifier-'));
   const loader = findLoader();
@@ -202,7 +224,27 @@ function main() {
   }
 }
 
-function writeProvenance(outDir, records, loader) {
+/** With --only, the rows of the logs not captured this time stay as they were. */
+function mergedRows(outDir, fresh) {
+  const rows = new Map();
+  const file = path.join(outDir, 'PROVENANCE.md');
+  const old = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  for (const line of old.split('\n')) {
+    const name = /^\| (\S+\.log) \|/.exec(line);
+    if (name) rows.set(name[1], line);
+  }
+  for (const [name, row] of fresh) rows.set(name, row);
+  return [...rows.keys()].sort().map((name) => rows.get(name));
+}
+
+function writeProvenance(outDir, records, loader, vm = null) {
+  const kernelLine = vm
+    ? `- kernel: ${vm.release} (Debian ${vm.suite} in QEMU, scripts/test-hosts/start-vm.sh ${vm.suite}), reached over SSH by bpfdev's RemoteTarget`
+    : `- kernel: ${os.release()} (${firstLine(['uname', '-v'])}) ${os.arch()}`;
+  const loaderLine = vm
+    ? `- loader: loader/out/bpfdev-loader, uploaded by RemoteTarget; \`verify\` asks for log level 1|4 on rejection, 4 on success`
+    : `- loader: ${loader ? `${loader.startsWith(repoRoot) ? path.relative(repoRoot, loader) : `${loader} ($BPFDEV_LOADER, built from loader/src)`}; \`verify\` asks for log level 1|4 on rejection, 4 on success; \`--log-level 2\` gives 2|4` : 'none, bpftool prog load (level 1 on rejection; -d gives 1|2|4)'}`;
+  const btfSource = vm ? "the guest's /sys/kernel/btf/vmlinux" : '/sys/kernel/btf/vmlinux';
   const lines = [
     '# Provenance of the verifier logs',
     '',
@@ -210,28 +252,137 @@ function writeProvenance(outDir, records, loader) {
     'each `.log` is the kernel verifier log byte for byte. Do not edit them: re-run the script.',
     '',
     `- date: ${new Date().toISOString()}`,
-    `- kernel: ${os.release()} (${firstLine(['uname', '-v'])}) ${os.arch()}`,
+    kernelLine,
     `- clang: ${firstLine(['clang', '--version'])}`,
-    `- bpftool: ${firstLine(['bpftool', 'version'])} (vmlinux.h: \`bpftool btf dump file /sys/kernel/btf/vmlinux format c\`)`,
+    `- bpftool: ${firstLine(['bpftool', 'version'])} (vmlinux.h: \`bpftool btf dump file\` of ${btfSource} \`format c\`)`,
     `- repository: ${firstLine(['git', '-C', repoRoot, 'rev-parse', '--short', 'HEAD'])}`,
-    `- loader: ${loader ? `${loader.startsWith(repoRoot) ? path.relative(repoRoot, loader) : `${loader} ($BPFDEV_LOADER, built from loader/src)`}; \`verify\` asks for log level 1|4 on rejection, 4 on success; \`--log-level 2\` gives 2|4` : 'none, bpftool prog load (level 1 on rejection; -d gives 1|2|4)'}`,
+    loaderLine,
     '- `load-as: cap_bpf` programs are loaded under `setpriv --bounding-set -sys_admin,-perfmon,-net_admin`',
     '',
     '| log | kind | verdict | level | bytes | load command |',
     '|---|---|---|---|---|---|',
-    ...records.map((r) => `| ${path.basename(r.logFile)} | ${r.kind} | ${r.verdict} | ${r.logLevel} | ${r.bytes} | \`${r.loadCommand}\` |`),
+    ...mergedRows(outDir, records.map((r) => [path.basename(r.logFile), `| ${path.basename(r.logFile)} | ${r.kind} | ${r.verdict}${r.reason ? ` (${r.reason.replace(/\|/g, '\\|')})` : ''} | ${r.logLevel} | ${r.bytes} | \`${r.loadCommand}\` |`])),
     '',
-    `Compile command (per program): \`${records[0]?.compileCommand.replace(/\S+\.bpf\.c/, '<name>.bpf.c').replace(/\$TMP\/\S+\.o/, '$TMP/<name>.o') ?? ''}\``,
+    `Compile command (per program): \`${records.find((r) => r.compileCommand)?.compileCommand.replace(/\S+\.bpf\.c/, '<name>.bpf.c').replace(/\$TMP\/\S+\.o/, '$TMP/<name>.o') ?? ''}\``,
     '',
   ];
   fs.writeFileSync(path.join(outDir, 'PROVENANCE.md'), lines.join('\n'));
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+// ---------------------------------------------------------------------------------------------
+// The Debian test VMs. Their kernels are reached the way a user reaches a host: bpfdev's
+// RemoteTarget over SSH (compiled to out/ by `npm run build`), which uploads the loader itself.
+
+const VM_KERNELS = { bookworm: '6.1', bullseye: '5.10', trixie: '6.12' };
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function hostModules() {
+  const require = createRequire(import.meta.url);
+  const out = path.join(repoRoot, 'out', 'host', 'src');
+  if (!fs.existsSync(path.join(out, 'remote-target.js'))) throw new Error('out/host is missing: run npm run build first');
+  return {
+    RemoteTarget: require(path.join(out, 'remote-target.js')).RemoteTarget,
+    SshConnection: require(path.join(out, 'ssh', 'connection.js')).SshConnection,
+    resolveHost: require(path.join(out, 'ssh', 'hosts.js')).resolveHost,
+  };
+}
+
+/** Loads one object in the guest; a program the guest's libbpf/kernel cannot even load is recorded, not thrown. */
+async function captureRemote(target, entry, object, level2) {
+  const [loader, remoteObject] = await Promise.all([target.loaderPath(), target.upload(object)]);
+  const prefix = entry.loadAs === 'cap_bpf' ? CAP_BPF_ONLY : [];
+  const argv = [...prefix, loader, 'verify', remoteObject, ...(level2 ? ['--log-level', '2'] : [])];
   try {
-    main();
-  } catch (error) {
+    const result = await target.exec(argv, { timeoutMs: 300_000, privileged: true });
+    const stdout = result.stdout.toString('utf8');
+    try {
+      return { ...programEvent(stdout, result.code, result.stderr.toString('utf8'), object), argv };
+    } catch (error) {
+      return { log: '', verdict: 'load-failed', logLevel: 0, truncated: false, reason: error.message.split('\n')[0], argv };
+    }
+  } finally {
+    await target.discard?.(remoteObject).catch(() => undefined);
+  }
+}
+
+/**
+ * Captures the corpus on one test VM; `options`: `only` (Set of names), `outVm` (directory, else
+ * `logs-<kernel>/`), `json`, `skip` (Set of names). Returns the records written to PROVENANCE.md.
+ */
+export async function captureOnVm(suite, options = {}) {
+  if (!(suite in VM_KERNELS)) throw new Error(`unknown VM suite ${suite} (${Object.keys(VM_KERNELS).join(', ')})`);
+  const { RemoteTarget, SshConnection, resolveHost } = hostModules();
+  const vmDir = fs.mkdtempSync(path.join(os.tmpdir(), `bpfdev-capture-vm-${suite}-`));
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bpfdev-verifier-'));
+  const scripts = path.join(repoRoot, 'scripts', 'test-hosts');
+  let target;
+  try {
+    const port = await freePort();
+    execFileSync('bash', [path.join(scripts, 'start-vm.sh'), suite, String(port), vmDir], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const release = fs.readFileSync(path.join(vmDir, 'kernel-release'), 'utf8').trim();
+    const host = resolveHost('bpfdev-vm', fs.readFileSync(path.join(vmDir, 'ssh_config'), 'utf8'));
+    const connection = await SshConnection.connect(host, {
+      askHostKey: async (question) => { throw new Error(`the VM's host key ${question.fingerprint} should be in its known_hosts`); },
+    });
+    target = new RemoteTarget(connection);
+    // Compile against the guest's own kernel types, as `bpfdev verify --host` does.
+    const btf = await target.exec(['cat', '/sys/kernel/btf/vmlinux'], { privileged: true });
+    if (btf.code !== 0) throw new Error(`${suite}: cannot read the guest's BTF: ${btf.stderr.toString('utf8')}`);
+    const btfFile = path.join(workDir, 'vmlinux.btf');
+    fs.writeFileSync(btfFile, btf.stdout);
+    generateVmlinuxHeader(workDir, btfFile);
+    const outDir = options.outVm ?? path.join(corpusDir, `logs-${VM_KERNELS[suite]}`);
+    fs.mkdirSync(outDir, { recursive: true });
+    const records = [];
+    for (const entry of listCorpus()) {
+      if (options.only && !options.only.has(entry.name)) continue;
+      if (options.skip?.has(entry.name)) continue;
+      let compiled;
+      try {
+        compiled = compileProgram(entry, workDir);
+      } catch (error) {
+        // Programs for features this kernel's types lack (a newer kfunc's prototype is ours; a struct is not).
+        records.push({ name: entry.name, kind: entry.kind, verdict: 'compile-failed', logLevel: 0, bytes: 0, logFile: `${entry.name}.log`, loadCommand: '', reason: error.message.split('\n')[1] ?? '' });
+        continue;
+      }
+      const outcome = await captureRemote(target, entry, compiled.object, false);
+      const logFile = path.join(outDir, `${entry.name}.log`);
+      fs.writeFileSync(logFile, outcome.log);
+      const record = {
+        name: entry.name, file: entry.file, kind: entry.kind, expectLine: entry.expectLine, expectKind: entry.expectKind,
+        logLacksLine: entry.logLacksLine, mayBeAccepted: entry.mayBeAccepted, loadAs: entry.loadAs, level2: false,
+        verdict: outcome.verdict, logLevel: outcome.logLevel, truncated: outcome.truncated, tool: 'bpfdev-loader (remote)',
+        logFile, bytes: Buffer.byteLength(outcome.log), compileCommand: compiled.command,
+        loadCommand: describeCommand(outcome.argv, outcome.argv.find((arg) => arg.endsWith('.o')), outcome.argv.find((arg) => arg.includes('bpfdev-loader'))),
+        ...(outcome.reason && outcome.verdict !== 'rejected' ? { reason: outcome.reason } : {}),
+      };
+      records.push(record);
+      if (options.json) process.stdout.write(JSON.stringify({ suite, kernel: release, ...record }) + '\n');
+      else process.stderr.write(`${suite} ${entry.name}: ${outcome.verdict}, ${record.bytes} bytes\n`);
+    }
+    writeProvenance(outDir, records, null, { suite, release });
+    return { release, outDir, records };
+  } finally {
+    await target?.dispose().catch(() => undefined);
+    spawnSync('bash', [path.join(scripts, 'stop-vm.sh'), vmDir], { stdio: 'inherit' });
+    fs.rmSync(vmDir, { recursive: true, force: true });
+    fs.rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((error) => {
     process.stderr.write(`capture-verifier-logs: ${error.message}\n`);
     process.exit(1);
-  }
+  });
 }

@@ -9,12 +9,23 @@ import { runHost } from './host-command';
 import { runSetup } from './setup-command';
 import { runKnobs } from './knobs-command';
 import { parseKnobFlags } from '../../host/src/knobs';
+import { recordDecoderFor } from '../../host/src/events/decoder';
+import { parseDecodeAs } from '../../host/src/events/record-types';
+
+function decodeAs(flags: string[]): Record<string, string> {
+  const { overrides, errors } = parseDecodeAs(flags);
+  if (errors.length) throw new Error(errors.join('\n'));
+  return overrides;
+}
 
 const USAGE = `usage:
   bpfdev verify INPUT... [--json]              compile, load in the target's verifier, report diagnostics;
                                                INPUT: a source, a directory (its *.bpf.c, and *.c with SEC("...")),
                                                or an object built with clang -g; exit 1 when anything fails
-  bpfdev run FILE.bpf.c [--duration SECONDS]   compile, attach on the target, stream trace_pipe until Ctrl-C
+  bpfdev run FILE.bpf.c [--duration SECONDS]   compile, attach on the target, stream trace_pipe and the records of
+      [--json] [--only NAME]... [--skip NAME]...  every ring buffer / perf event array until Ctrl-C; --json: one JSON
+      [--iface IFACE] [--no-stats]             object per line; --only/--skip choose programs; XDP and tc attach to IFACE;
+                                               per-program run counts and run time at exit unless --no-stats
   bpfdev knobs FILE [--json]                   the globals --set can change (.rodata const volatile, .data, .bss), with types and defaults
   bpfdev host [--json]                         what the target can do: kernel, BTF, kprobes, fentry, privilege...
   bpfdev setup [--yes] [--user NAME]           let a normal user load BPF programs without sudo (capability-enabled loader)
@@ -49,6 +60,10 @@ async function main(argv: string[]): Promise<number> {
       yes: { type: 'boolean', short: 'y', default: false },
       undo: { type: 'boolean', default: false },
       user: { type: 'string' },
+      only: { type: 'string', multiple: true },
+      skip: { type: 'string', multiple: true },
+      iface: { type: 'string' },
+      'no-stats': { type: 'boolean', default: false },
       set: { type: 'string', multiple: true },
       'decode-as': { type: 'string', multiple: true },
     },
@@ -80,7 +95,11 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write(`bpfdev run: --duration wants a positive number of seconds, not "${values.duration}"\n`);
         return 2;
       }
-      return runRun(file, { durationSeconds: duration, compile, target, knobs: parseKnobFlags(values.set ?? []), decodeAs: values['decode-as'] ?? [] });
+      return runRun(file, {
+        durationSeconds: duration, compile, target, json: values.json ?? false, stats: !values['no-stats'],
+        knobs: parseKnobFlags(values.set ?? []), decoderFor: recordDecoderFor(decodeAs(values['decode-as'] ?? []), (line) => process.stderr.write(`bpfdev: ${line}\n`)),
+        ...(values.only ? { only: values.only } : {}), ...(values.skip ? { skip: values.skip } : {}), ...(values.iface ? { iface: values.iface } : {}),
+      });
     }
     case 'knobs':
       return runKnobs(file, { json: values.json ?? false, compile, target });

@@ -9,4 +9,6 @@ export interface BpfdevApi {
   /** Decoded ring-buffer / perf-event records of the running programs, in batches (at most every 100 ms). */
   onEventRecords(listener: (records: readonly DecodedRecord[]) => void): vscode.Disposable;
   runningSessions(): number;
+  /** The verifier view showed a step (after it rendered a log, or the user picked one): its index in the view's steps. */
+  onVerifierViewStep(listener: (step: number) => void): vscode.Disposable;
 }

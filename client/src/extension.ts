@@ -21,6 +21,7 @@ import { registerConfigureClangdCommand } from './commands/configure-clangd';
 import { registerRunConfiguration } from './debug/run-configuration';
 import { registerKnobsCommand } from './debug/knobs';
 import { registerCostLens } from './views/cost-lens';
+import { registerVerifierView } from './verifier/verifier-view';
 import type { BpfdevApi } from './api';
 
 export async function activate(context: vscode.ExtensionContext): Promise<BpfdevApi> {
@@ -45,6 +46,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Bpfdev
   registerKnobsCommand(context, targets);
   registerCostLens(context, runs);
   registerVerifyCommand(context, client);
+  const verifierView = registerVerifierView(context, client);
   registerSelectHostCommand(context, targets);
   registerHostReportCommand(context, targets);
   registerInsertCtxStructCommand(context);
@@ -54,6 +56,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Bpfdev
     onVerified: (listener) => client.onVerified(listener),
     onEventRecords: (listener) => runs.onEventBatch((batch) => { if (batch.records.length) listener(batch.records); }),
     runningSessions: () => runs.count,
+    onVerifierViewStep: (listener) => verifierView.onDidSelectStep(listener),
   };
 }
 

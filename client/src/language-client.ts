@@ -5,7 +5,9 @@
  */
 import * as vscode from 'vscode';
 import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from 'vscode-languageclient/node';
-import { VerifiedNotification, VerifiedParams, VerifyParams, VerifyRequest, VerifyResult } from '../../protocol/src/protocol';
+import {
+  VerifiedNotification, VerifiedParams, VerifierViewParams, VerifierViewRequest, VerifierViewResult, VerifyParams, VerifyRequest, VerifyResult,
+} from '../../protocol/src/protocol';
 import { bpfFilePatterns } from './config';
 import type { Log } from './log';
 import type { TargetManager } from './targets/target-manager';
@@ -15,6 +17,7 @@ import { DidChangeTargetNotification } from '../../protocol/src/protocol';
 
 export interface BpfLanguageClient {
   verify(uri: vscode.Uri): Promise<VerifyResult>;
+  verifierView(params: VerifierViewParams): Promise<VerifierViewResult>;
   onVerified(listener: (result: VerifiedParams) => void): vscode.Disposable;
 }
 
@@ -42,6 +45,7 @@ export async function startLanguageClient(context: vscode.ExtensionContext, log:
   if (targets.remembered !== 'local') void client.sendNotification(DidChangeTargetNotification, { name: targets.remembered });
   return {
     verify: (uri) => client.sendRequest<VerifyResult>(VerifyRequest, { uri: uri.toString() } satisfies VerifyParams),
+    verifierView: (params) => client.sendRequest<VerifierViewResult>(VerifierViewRequest, params),
     onVerified: (listener) => verified.event(listener),
   };
 }

@@ -7,8 +7,8 @@
 import { EventEmitter } from 'node:events';
 import { StringDecoder } from 'node:string_decoder';
 import {
-  AttachFailedEvent, AttachedEvent, classifyLine, FixupEvent, LineSplitter, LoaderErrorEvent, LoaderEvent, OtherEvent,
-  ProgramEvent, ReadyEvent,
+  AttachFailedEvent, AttachedEvent, classifyLine, FixupEvent, LineSplitter, LoaderErrorEvent, LoaderEvent, LostEvent, OtherEvent,
+  ProgramEvent, ReadyEvent, RecordsEvent, StatsEvent,
 } from '../../core/src/loader/events';
 import type { MapsEvent } from '../../core/src/trace/map-dump';
 import type { VerifierReport } from '../../core/src/verifier/parse';
@@ -56,9 +56,62 @@ export async function verifyOnTarget(target: Target, localObjectPath: string, lo
   return { programs, parsedLogs, fixups, ...(error ? { error } : {}), stderr: result.stderr, exitCode: result.code };
 }
 
+/**
+ * A record's fields as the decoder gives them (core/src/events/decode.ts, `DecodedValue` values;
+ * kept as `unknown` here so this seam does not depend on how values are shaped).
+ */
+export type RecordFields = { [field: string]: unknown };
+/** One record of an event map, decoded: `fields` is {} and `raw` holds the bytes in hex when no layout is known. */
+export interface DecodedRecord { map: string; cpu: number; fields: RecordFields; raw?: string }
+/** Turns one record's bytes into fields, or undefined when the map's record type is unknown. */
+export type RecordDecoder = (map: string, bytes: Uint8Array) => RecordFields | undefined;
+
+export interface RunOptions {
+  trace?: boolean;
+  heartbeatSeconds?: number;
+  /** Program names: only these load and attach (`--only`), or these do not (`--skip`). */
+  only?: string[];
+  skip?: string[];
+  /** Network interface for XDP and tc programs. */
+  iface?: string;
+  /** Per-CPU pages of each perf event array's buffer (a power of two). */
+  perfPages?: number;
+  /** Runtime statistics (BPF_ENABLE_STATS while the run lasts); on unless false. */
+  stats?: boolean;
+  decode?: RecordDecoder;
+}
+
+export function runArgv(loader: string, objectPath: string, options: RunOptions, heartbeat?: number): string[] {
+  return [loader, 'run', objectPath, ...(options.trace === false ? [] : ['--trace']),
+    ...(heartbeat ? ['--heartbeat', String(heartbeat)] : []),
+    ...(options.only ?? []).flatMap((name) => ['--only', name]),
+    ...(options.skip ?? []).flatMap((name) => ['--skip', name]),
+    ...(options.iface ? ['--iface', options.iface] : []),
+    ...(options.perfPages ? ['--perf-pages', String(options.perfPages)] : []),
+    ...(options.stats === false ? ['--no-stats'] : [])];
+}
+
+export function decodeRecords(event: RecordsEvent, decode?: RecordDecoder): DecodedRecord[] {
+  const records: DecodedRecord[] = [];
+  for (const [index, data] of event.data.entries()) {
+    const bytes = Buffer.from(data, 'base64');
+    const cpu = event.cpus[index] ?? -1;
+    const fields = decode?.(event.map, bytes);
+    records.push(fields ? { map: event.map, cpu, fields } : { map: event.map, cpu, fields: {}, raw: bytes.toString('hex') });
+  }
+  return records;
+}
+
+/**
+ * 'event' carries every loader event but records; 'records' carries those, decoded, one batch
+ * per loader line; 'lost' and 'stats' are also told apart for consumers that want only them.
+ */
 export interface RunSessionEvents {
   event: [LoaderEvent | OtherEvent];
   trace: [string];
+  records: [DecodedRecord[]];
+  lost: [LostEvent];
+  stats: [StatsEvent];
   exit: [{ code: number | null; signal: NodeJS.Signals | null }];
 }
 
@@ -75,6 +128,10 @@ export class RunSession extends EventEmitter<RunSessionEvents> {
   readonly fixups: FixupEvent[] = [];
   /** Why trace lines cannot be streamed (trace_pipe busy or absent); programs run regardless. */
   traceUnavailable?: string;
+  /** The latest runtime statistics (the last one is sent at exit). */
+  lastStats?: StatsEvent;
+  /** Records each map's kernel side could not deliver, by map. */
+  readonly lost = new Map<string, number>();
   readonly ready: Promise<ReadyEvent>;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private stopping?: Promise<void>;
@@ -83,7 +140,8 @@ export class RunSession extends EventEmitter<RunSessionEvents> {
   /**
    * @param objectPath where the object is on the target (removed on stop when it was uploaded)
    */
-  constructor(private readonly process: TargetProcess, private readonly cleanup: () => Promise<void> = async () => undefined, readonly objectPath?: string) {
+  constructor(private readonly process: TargetProcess, private readonly cleanup: () => Promise<void> = async () => undefined, readonly objectPath?: string,
+    private readonly decode?: RecordDecoder) {
     super();
     const decoder = new StringDecoder('utf8');
     const splitter = new LineSplitter();
@@ -96,6 +154,7 @@ export class RunSession extends EventEmitter<RunSessionEvents> {
       const item = classifyLine(line);
       if (item.type === 'trace' || item.type === 'malformed') { this.emit('trace', item.line); return; }
       const event = item.event;
+      if (event.event === 'records') { this.emit('records', decodeRecords(event as RecordsEvent, this.decode)); return; }
       switch (event.event) {
         case 'attached': this.attached.push(event as AttachedEvent); break;
         case 'attach-failed': this.attachFailures.push(event as AttachFailedEvent); break;
@@ -104,6 +163,13 @@ export class RunSession extends EventEmitter<RunSessionEvents> {
         case 'error': this.loadFailures.push(event as LoaderErrorEvent); break;
         case 'ready': resolveReady(event as ReadyEvent); break;
         case 'trace-busy': case 'trace-unavailable': this.traceUnavailable = String((event as { reason?: unknown }).reason ?? event.event); break;
+        case 'lost': {
+          const lost = event as LostEvent;
+          this.lost.set(lost.map, (this.lost.get(lost.map) ?? 0) + lost.count);
+          this.emit('lost', lost);
+          break;
+        }
+        case 'stats': this.lastStats = event as StatsEvent; this.emit('stats', this.lastStats); break;
       }
       this.emit('event', event);
     };
@@ -124,17 +190,16 @@ export class RunSession extends EventEmitter<RunSessionEvents> {
    *   that dies without closing the connection then detaches within that time, whatever the
    *   host's sshd keepalive settings are.
    */
-  static async start(target: Target, localObjectPath: string, options: { trace?: boolean; heartbeatSeconds?: number } = {}): Promise<RunSession> {
+  static async start(target: Target, localObjectPath: string, options: RunOptions = {}): Promise<RunSession> {
     const [loader, objectPath] = await Promise.all([target.loaderPath(), target.upload(localObjectPath)]);
     const heartbeat = options.heartbeatSeconds ?? (target.name === 'local' ? undefined : 15);
-    const process = target.spawn([loader, 'run', objectPath, ...(options.trace === false ? [] : ['--trace']),
-      ...(heartbeat ? ['--heartbeat', String(heartbeat)] : [])], { privileged: true });
+    const process = target.spawn(runArgv(loader, objectPath, options, heartbeat), { privileged: true });
     if (heartbeat) {
       const beat = setInterval(() => { if (process.stdin.writable) process.stdin.write('\n'); }, (heartbeat * 1000) / 3);
       beat.unref();
       void process.exited.then(() => clearInterval(beat));
     }
-    return new RunSession(process, async () => { if (objectPath !== localObjectPath) await target.discard?.(objectPath); }, objectPath);
+    return new RunSession(process, async () => { if (objectPath !== localObjectPath) await target.discard?.(objectPath); }, objectPath, options.decode);
   }
 
   get stderr(): string { return this.stderrText; }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "evmaps.h"
 #include "modes.h"
 #include "session.h"
 #include "output.h"
@@ -18,13 +19,16 @@
 static const char usage_text[] =
 	"usage: bpfdev-loader verify OBJ [--log-level N] [--btf PATH] [--verbose]\n"
 	"       bpfdev-loader run OBJ [--trace] [--heartbeat SECONDS] [--btf PATH] [--verbose]\n"
+	"                 [--only NAME]... [--skip NAME]... [--iface IFACE] [--perf-pages N] [--no-stats]\n"
 	"       bpfdev-loader trace [--heartbeat SECONDS]\n"
-	"       bpfdev-loader probe\n"
+	"       bpfdev-loader probe [--calls]\n"
 	"       bpfdev-loader --version\n"
 	"\n"
 	"Events are written to stdout, one per line: byte 0x1e, then a JSON object.\n"
 	"run and trace stop when stdin reaches end of file or on SIGTERM/SIGINT/SIGHUP.\n"
-	"While run is attached, the stdin line \"maps [MAX_ENTRIES] [btf]\" dumps its maps.\n";
+	"While run is attached, the stdin line \"maps [MAX_ENTRIES] [btf]\" dumps its maps.\n"
+	"run reads every ring buffer and perf event array (\"records\" events) and reports run-time\n"
+	"statistics every second (\"stats\" events) unless --no-stats.\n";
 
 /* Prepared before anything can crash, because a crash handler cannot format. */
 static struct event crash_event;
@@ -95,8 +99,9 @@ static bool parse_log_level(const char *text, unsigned int *out)
 int main(int argc, char **argv)
 {
 	struct load_options opts = { 0 };
+	struct run_options run = { .stats = true };
 	const char *mode;
-	bool trace = false, verbose = false;
+	bool verbose = false, calls = false;
 	int i;
 
 	if (argc < 2)
@@ -125,7 +130,30 @@ int main(int argc, char **argv)
 				return usage("--btf needs a path");
 			opts.btf_path = argv[i];
 		} else if (strcmp(arg, "--trace") == 0 && strcmp(mode, "run") == 0) {
-			trace = true;
+			run.trace = true;
+		} else if ((strcmp(arg, "--only") == 0 || strcmp(arg, "--skip") == 0) && strcmp(mode, "run") == 0) {
+			bool only = arg[2] == 'o';
+			int *count = only ? &run.only_count : &run.skip_count;
+
+			if (++i >= argc || !argv[i][0])
+				return usage("--only and --skip need a program name");
+			if (*count >= RUN_SELECT_MAX)
+				return usage("too many --only/--skip names");
+			(only ? run.only : run.skip)[(*count)++] = argv[i];
+		} else if (strcmp(arg, "--iface") == 0 && strcmp(mode, "run") == 0) {
+			if (++i >= argc || !argv[i][0])
+				return usage("--iface needs a network interface name");
+			run.iface = argv[i];
+		} else if (strcmp(arg, "--perf-pages") == 0 && strcmp(mode, "run") == 0) {
+			char *end = NULL;
+			unsigned long pages = ++i < argc ? strtoul(argv[i], &end, 10) : 0;
+
+			/* perf_buffer__new wants a power of two. */
+			if (!end || *end || pages == 0 || pages > 65536 || (pages & (pages - 1)))
+				return usage("--perf-pages needs a power of two from 1 to 65536");
+			evmaps_set_perf_pages((unsigned)pages);
+		} else if (strcmp(arg, "--no-stats") == 0 && strcmp(mode, "run") == 0) {
+			run.stats = false;
 		} else if (strcmp(arg, "--heartbeat") == 0 && (!strcmp(mode, "run") || !strcmp(mode, "trace"))) {
 			char *end = NULL;
 			unsigned long seconds = ++i < argc ? strtoul(argv[i], &end, 10) : 0;
@@ -133,6 +161,9 @@ int main(int argc, char **argv)
 			if (!end || *end || seconds == 0 || seconds > 3600)
 				return usage("--heartbeat needs a number of seconds from 1 to 3600");
 			session_set_heartbeat((unsigned)seconds);
+		} else if (strcmp(arg, "--calls") == 0 && strcmp(mode, "probe") == 0) {
+			/* The helper and kfunc tables: thousands of tiny loads, 0.5-4 s, so only when asked. */
+			calls = true;
 		} else if (strcmp(arg, "--verbose") == 0) {
 			verbose = true;
 		} else if (arg[0] == '-' || opts.path || !strcmp(mode, "trace") || !strcmp(mode, "probe")) {
@@ -153,8 +184,8 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "verify"))
 		return mode_verify(&opts);
 	if (!strcmp(mode, "run"))
-		return mode_run(&opts, trace);
+		return mode_run(&opts, &run);
 	if (!strcmp(mode, "trace"))
 		return mode_trace();
-	return mode_probe();
+	return mode_probe(calls);
 }

@@ -1,17 +1,26 @@
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "evmaps.h"
 #include "fixup.h"
 #include "maps.h"
 #include "modes.h"
 #include "output.h"
 #include "session.h"
+#include "stats.h"
 #include "util.h"
+
+/* Values of the kernel's enum bpf_attach_type (6.6+), missing from older UAPI headers. */
+#ifndef BPF_TCX_INGRESS
+#define BPF_TCX_INGRESS 46
+#define BPF_TCX_EGRESS 47
+#endif
 
 /* Statistics only; a whole verifier log is fetched by re-verifying if the load fails. */
 #define RUN_LOG_SIZE (64 * 1024)
@@ -108,7 +117,7 @@ static const char *prog_type_name(const struct bpf_program *prog)
  * kernel cannot load at all, and returns true when those are the only failures and something
  * else loads: the run can then go on without them. */
 static bool report_load_failure(const struct load_options *opts, int count, int err, const char *libbpf_log,
-				bool *unsupported)
+				bool *unsupported, const bool *deselected)
 {
 	struct object_error error;
 	int i, failed = 0, skipped = 0;
@@ -116,6 +125,8 @@ static bool report_load_failure(const struct load_options *opts, int count, int 
 	for (i = 0; i < count; i++) {
 		struct program_report report;
 
+		if (deselected[i])
+			continue;
 		verify_program(opts, i, &report);
 		if (report_is_permission_failure(&report, &error)) {
 			object_error_emit(&error);
@@ -189,27 +200,130 @@ static void emit_loaded(const struct bpf_program *prog, const char *log)
 	free(stack_depth);
 }
 
-static struct bpf_link *attach_program(struct bpf_program *prog, bool *ok)
-{
-	const char *section = bpf_program__section_name(prog);
-	char *attach_to = section_attach_target(section);
+/* What one program's attach left to undo. XDP attaches through a link and tc through a tcx
+ * link, both owned by an fd, so even kill -9 detaches them; only the legacy tc filter of
+ * kernels before 6.6 outlives the process and is removed by detach(). */
+struct attachment {
 	struct bpf_link *link;
-	struct event ev;
+	int link_fd; /* a tcx link (libbpf 1.1 has no bpf_link for it); -1 when none */
+	bool legacy_tc;
+	bool hook_created; /* we added the clsact qdisc, so we remove it too */
+	struct bpf_tc_hook hook;
+	struct bpf_tc_opts tc;
+};
+
+static bool detach(struct attachment *a)
+{
+	bool done = false;
+
+	if (a->link)
+		done = bpf_link__destroy(a->link) == 0;
+	if (a->link_fd >= 0)
+		done = close(a->link_fd) == 0;
+	if (a->legacy_tc) {
+		a->tc.prog_fd = a->tc.prog_id = a->tc.flags = 0;
+		done = bpf_tc_detach(&a->hook, &a->tc) == 0;
+		if (a->hook_created)
+			bpf_tc_hook_destroy(&a->hook);
+	}
+	a->link = NULL;
+	a->link_fd = -1;
+	a->legacy_tc = false;
+	return done;
+}
+
+static bool is_egress(const char *section)
+{
+	return strstr(section, "egress") != NULL;
+}
+
+/* tc: a tcx link where the kernel has them (6.6+), else a classic clsact filter. Returns 0 or
+ * a positive errno; `where` says which. */
+static int attach_tc(struct bpf_program *prog, int ifindex, bool egress, struct attachment *a, const char **how)
+{
+	int fd = bpf_link_create(bpf_program__fd(prog), ifindex, egress ? BPF_TCX_EGRESS : BPF_TCX_INGRESS, NULL);
 	int err;
 
+	if (fd >= 0) {
+		a->link_fd = fd;
+		*how = "tcx";
+		return 0;
+	}
+	/* Kernels without tcx say EINVAL (unknown attach type); anything else is a real refusal. */
+	if (errno != EINVAL)
+		return errno;
+	memset(&a->hook, 0, sizeof(a->hook));
+	a->hook.sz = sizeof(a->hook);
+	a->hook.ifindex = ifindex;
+	a->hook.attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS;
+	err = bpf_tc_hook_create(&a->hook);
+	if (err && err != -EEXIST)
+		return -err;
+	a->hook_created = err == 0;
+	memset(&a->tc, 0, sizeof(a->tc));
+	a->tc.sz = sizeof(a->tc);
+	a->tc.prog_fd = bpf_program__fd(prog);
+	err = bpf_tc_attach(&a->hook, &a->tc);
+	if (err) {
+		if (a->hook_created)
+			bpf_tc_hook_destroy(&a->hook);
+		return -err;
+	}
+	a->legacy_tc = true;
+	*how = "tc-legacy";
+	return 0;
+}
+
+static bool attach_program(struct bpf_program *prog, const char *iface, struct attachment *a)
+{
+	const char *section = bpf_program__section_name(prog);
+	enum bpf_prog_type type = bpf_program__type(prog);
+	bool on_iface = type == BPF_PROG_TYPE_XDP || type == BPF_PROG_TYPE_SCHED_CLS;
+	char *attach_to = section_attach_target(section);
+	const char *how = NULL;
+	char *reason = NULL;
+	struct event ev;
+	int err = 0;
+
+	memset(a, 0, sizeof(*a));
+	a->link_fd = -1;
 	libbpf_capture_reset();
-	link = bpf_program__attach(prog);
-	err = link ? 0 : (errno ? errno : EINVAL);
-	if (link) {
+	if (on_iface && !iface) {
+		err = EOPNOTSUPP;
+		reason = str_format("SEC(\"%s\") attaches to a network interface: name one with --iface IFACE", section);
+	} else if (on_iface) {
+		int ifindex = (int)if_nametoindex(iface);
+
+		free(attach_to);
+		attach_to = str_format("%s%s", iface, type == BPF_PROG_TYPE_XDP ? "" : is_egress(section) ? " egress" : " ingress");
+		if (ifindex == 0) {
+			err = errno ? errno : ENODEV;
+			reason = str_format("no network interface '%s' on this host (see ip link)", iface);
+		} else if (type == BPF_PROG_TYPE_XDP) {
+			a->link = bpf_program__attach_xdp(prog, ifindex);
+			err = a->link ? 0 : (errno ? errno : EINVAL);
+			how = "xdp-link";
+			if (err == EBUSY || err == EEXIST)
+				reason = str_format("'%s' already has an XDP program attached by someone else", iface);
+		} else {
+			err = attach_tc(prog, ifindex, is_egress(section), a, &how);
+		}
+	} else {
+		a->link = bpf_program__attach(prog);
+		err = a->link ? 0 : (errno ? errno : EINVAL);
+	}
+	if (!err) {
 		event_begin(&ev, "attached");
 		event_str(&ev, "name", bpf_program__name(prog));
 		event_str(&ev, "section", section);
 		event_str(&ev, "progType", prog_type_name(prog));
 		event_str(&ev, "attachTo", attach_to);
 		event_int(&ev, "progId", program_id(prog));
+		if (how)
+			event_str(&ev, "mode", how);
 	} else {
-		char *reason = attach_failure_reason(section, attach_to, err);
-
+		if (!reason)
+			reason = attach_failure_reason(section, attach_to, err);
 		event_begin(&ev, "attach-failed");
 		event_str(&ev, "name", bpf_program__name(prog));
 		event_str(&ev, "section", section);
@@ -219,17 +333,79 @@ static struct bpf_link *attach_program(struct bpf_program *prog, bool *ok)
 		event_str(&ev, "errnoName", errno_name(err));
 		event_str(&ev, "reason", reason ? reason : errno_text(err));
 		event_str(&ev, "libbpfLog", libbpf_capture_text());
-		free(reason);
 	}
+	free(reason);
 	event_emit(&ev);
 	free(attach_to);
-	*ok = link != NULL;
-	return link;
+	return err == 0;
 }
 
-int mode_run(const struct load_options *opts, bool trace)
+static bool name_in(const char *name, const char *const *names, int count)
 {
-	struct bpf_link **links = NULL;
+	int i;
+
+	for (i = 0; i < count; i++)
+		if (strcmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* --only/--skip: the programs left out are not even loaded, as user space does with fallback
+ * variants (tp_btf beside raw_tp). Fills `deselected` by index. */
+static void apply_selection(struct bpf_object *obj, const struct run_options *run, bool *deselected)
+{
+	struct bpf_program *prog;
+	int i = 0;
+
+	bpf_object__for_each_program(prog, obj) {
+		const char *name = bpf_program__name(prog);
+
+		deselected[i] = (run->only_count && !name_in(name, run->only, run->only_count)) ||
+				name_in(name, run->skip, run->skip_count);
+		if (deselected[i])
+			bpf_program__set_autoload(prog, false);
+		i++;
+	}
+}
+
+/* A name in --only/--skip that no program has is a typo: say so with the names there are. */
+static bool check_selection(struct bpf_object *obj, const struct run_options *run)
+{
+	const char *const *lists[2] = { run->only, run->skip };
+	int counts[2] = { run->only_count, run->skip_count };
+	int l, i;
+
+	for (l = 0; l < 2; l++) {
+		for (i = 0; i < counts[l]; i++) {
+			struct bpf_program *prog;
+			struct event names;
+			char *reason;
+
+			if (bpf_object__find_program_by_name(obj, lists[l][i]))
+				continue;
+			memset(&names, 0, sizeof(names));
+			bpf_object__for_each_program(prog, obj) {
+				if (names.len)
+					json_append_raw(&names, ", ", 2);
+				json_append_raw(&names, bpf_program__name(prog), strlen(bpf_program__name(prog)));
+			}
+			reason = str_format("%s %s: the object has no program of that name; its programs are: %s",
+					    l == 0 ? "--only" : "--skip", lists[l][i], names.data ? names.data : "none");
+			emit_error("bad-argument", EINVAL, reason, NULL);
+			free(reason);
+			free(names.data);
+			return false;
+		}
+	}
+	return true;
+}
+
+int mode_run(const struct load_options *opts, const struct run_options *run)
+{
+	struct attachment *links = NULL;
+	struct evmaps *evmaps = NULL;
+	struct stats *stats = NULL;
+	bool *deselected = NULL;
 	struct object_error error;
 	struct bpf_program *prog;
 	struct bpf_object *obj;
@@ -264,12 +440,19 @@ int mode_run(const struct load_options *opts, bool trace)
 	}
 	logs = calloc((size_t)count, sizeof(*logs));
 	links = calloc((size_t)count, sizeof(*links));
-	if (!logs || !links) {
+	deselected = calloc((size_t)count, sizeof(*deselected));
+	if (!logs || !links || !deselected) {
 		emit_error("other", ENOMEM, "out of memory", NULL);
 		bpf_object__close(obj);
 		session_close(&session);
 		return 1;
 	}
+	if (!check_selection(obj, run)) {
+		bpf_object__close(obj);
+		session_close(&session);
+		return 1;
+	}
+	apply_selection(obj, run, deselected);
 	for (i = 0; i < count; i++)
 		logs[i] = calloc(1, RUN_LOG_SIZE);
 
@@ -288,6 +471,7 @@ int mode_run(const struct load_options *opts, bool trace)
 		for (i = 0; i < count; i++)
 			if (logs[i])
 				logs[i][0] = '\0';
+		apply_selection(obj, run, deselected);
 		err = load_whole_object(obj, NULL, false);
 	}
 	if (err) {
@@ -298,7 +482,7 @@ int mode_run(const struct load_options *opts, bool trace)
 		obj = NULL;
 		unsupported = calloc((size_t)count, sizeof(*unsupported));
 		retry = unsupported && report_load_failure(opts, count, err < 0 ? -err : err,
-							     libbpf_log ? libbpf_log : "", unsupported);
+							     libbpf_log ? libbpf_log : "", unsupported, deselected);
 		free(libbpf_log);
 		/* The rest runs without what this kernel cannot load (reported above). */
 		if (retry && (obj = object_open(opts, &error)) == NULL) {
@@ -306,6 +490,7 @@ int mode_run(const struct load_options *opts, bool trace)
 			object_error_free(&error);
 		}
 		if (obj) {
+			apply_selection(obj, run, deselected);
 			i = 0;
 			bpf_object__for_each_program(prog, obj)
 				if (unsupported[i++])
@@ -343,7 +528,9 @@ int mode_run(const struct load_options *opts, bool trace)
 			event_begin(&ev, "skipped");
 			event_str(&ev, "name", bpf_program__name(prog));
 			event_str(&ev, "section", bpf_program__section_name(prog));
-			event_str(&ev, "reason", unsupported && unsupported[i]
+			event_str(&ev, "reason", deselected[i]
+				  ? "not loaded: left out by --only/--skip"
+				  : unsupported && unsupported[i]
 				  ? "not loaded because this kernel cannot load it (its program event says why); the others run"
 				  : "not loaded because its SEC() name starts with '?' (autoload off)");
 			event_emit(&ev);
@@ -354,22 +541,28 @@ int mode_run(const struct load_options *opts, bool trace)
 	free(logs);
 	free(unsupported);
 
-	/* trace_pipe is opened before attaching so no line printed by a fresh program is lost. */
-	if (trace)
+	/* trace_pipe and the event maps are opened before attaching so nothing a fresh program
+	 * prints or sends is lost (a perf event array drops what comes before its reader). */
+	if (run->trace)
 		session_open_trace(&session);
+	evmaps = evmaps_open(obj, &session);
+	if (run->stats) {
+		stats = stats_start(obj);
+		if (stats)
+			session_set_tick(&session, 1000, stats_emit, stats);
+	}
 
+	for (i = 0; i < count; i++)
+		links[i].link_fd = -1;
 	i = 0;
 	bpf_object__for_each_program(prog, obj) {
-		bool ok;
-
 		if (out_stop_requested() || out_broken())
 			break;
 		if (!bpf_program__autoload(prog)) {
 			i++;
 			continue;
 		}
-		links[i++] = attach_program(prog, &ok);
-		if (ok)
+		if (attach_program(prog, run->iface, &links[i++]))
 			attached++;
 		else
 			failed++;
@@ -394,9 +587,14 @@ int mode_run(const struct load_options *opts, bool trace)
 
 	/* Detach before reporting: if stdout is stuck, the programs must be gone anyway. */
 	for (i = 0; i < count; i++)
-		if (links[i] && bpf_link__destroy(links[i]) == 0)
+		if (detach(&links[i]))
 			detached++;
 	free(links);
+	free(deselected);
+	/* The last records and stats are written within a bound, like the final event. */
+	alarm(5);
+	evmaps_close(evmaps);
+	stats_stop(stats);
 	bpf_object__close(obj);
 	session_close(&session);
 

@@ -312,30 +312,63 @@ static const char *signal_cause(int signo)
 	}
 }
 
+bool session_add_source(struct session *s, int fd, void (*ready)(void *ctx), void *ctx)
+{
+	if (s->source_count >= SESSION_SOURCES_MAX)
+		return false;
+	s->sources[s->source_count++] = (struct session_source){ .fd = fd, .ready = ready, .ctx = ctx };
+	return true;
+}
+
+void session_set_tick(struct session *s, int ms, void (*tick)(void *ctx), void *ctx)
+{
+	s->tick_ms = ms;
+	s->on_tick = tick;
+	s->tick_ctx = ctx;
+	s->next_tick_ms = monotonic_ms() + ms;
+}
+
+/* Fixed slots first, then the sources. */
+enum { POLL_SIGNAL, POLL_STDIN, POLL_STDOUT, POLL_TRACE, POLL_FIXED };
+
 const char *session_wait(struct session *s)
 {
+	struct pollfd fds[POLL_FIXED + SESSION_SOURCES_MAX];
+	int i;
+
 	for (;;) {
 		/* stdout is watched with no events: POLLERR/POLLHUP arrive when its reader is
-		 * gone, so a dead consumer ends the run even while nothing is being written. */
-		struct pollfd fds[4] = {
-			{ .fd = s->signal_pipe[0], .events = POLLIN },
-			{ .fd = STDIN_FILENO, .events = POLLIN },
-			{ .fd = STDOUT_FILENO, .events = 0 },
-			{ .fd = s->trace_fd, .events = POLLIN },
-		};
-		nfds_t nfds = s->trace_fd >= 0 ? 4 : 3;
-
+		 * gone, so a dead consumer ends the run even while nothing is being written.
+		 * A negative fd (no trace_pipe) is skipped by poll. */
+		nfds_t nfds = POLL_FIXED + (nfds_t)s->source_count;
 		int timeout = -1;
 		int polled;
+		long long now;
+
+		fds[POLL_SIGNAL] = (struct pollfd){ .fd = s->signal_pipe[0], .events = POLLIN };
+		fds[POLL_STDIN] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
+		fds[POLL_STDOUT] = (struct pollfd){ .fd = STDOUT_FILENO, .events = 0 };
+		fds[POLL_TRACE] = (struct pollfd){ .fd = s->trace_fd, .events = POLLIN };
+		for (i = 0; i < s->source_count; i++)
+			fds[POLL_FIXED + i] = (struct pollfd){ .fd = s->sources[i].fd, .events = POLLIN };
 
 		if (out_broken())
 			return "stdout-closed";
+		now = monotonic_ms();
 		if (s->heartbeat_ms) {
-			long long silent = monotonic_ms() - s->last_input_ms;
+			long long silent = now - s->last_input_ms;
 
 			if (silent >= s->heartbeat_ms)
 				return "heartbeat-lost";
 			timeout = (int)(s->heartbeat_ms - silent);
+		}
+		if (s->on_tick) {
+			if (now >= s->next_tick_ms) {
+				s->on_tick(s->tick_ctx);
+				s->next_tick_ms = now + s->tick_ms;
+			}
+			if (timeout < 0 || s->next_tick_ms - now < timeout)
+				timeout = (int)(s->next_tick_ms - now);
 		}
 		polled = poll(fds, nfds, timeout);
 		if (polled < 0) {
@@ -345,18 +378,18 @@ const char *session_wait(struct session *s)
 		}
 		if (polled == 0)
 			continue;
-		if (fds[0].revents) {
+		if (fds[POLL_SIGNAL].revents) {
 			unsigned char signo = 0;
 
 			if (read(s->signal_pipe[0], &signo, 1) == 1)
 				return signal_cause(signo);
 		}
-		if (fds[1].revents) {
+		if (fds[POLL_STDIN].revents) {
 			char input[4096];
 			ssize_t n;
 
 			/* A closed or invalid stdin means whoever started us is gone. */
-			if (fds[1].revents & POLLNVAL)
+			if (fds[POLL_STDIN].revents & POLLNVAL)
 				return "stdin-closed";
 			n = read(STDIN_FILENO, input, sizeof(input));
 			if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
@@ -366,14 +399,19 @@ const char *session_wait(struct session *s)
 				feed_commands(s, input, (size_t)n);
 			}
 		}
-		if (fds[2].revents & (POLLERR | POLLHUP | POLLNVAL))
+		if (fds[POLL_STDOUT].revents & (POLLERR | POLLHUP | POLLNVAL))
 			return "stdout-closed";
-		if (nfds == 4 && fds[3].revents) {
+		if (s->trace_fd >= 0 && fds[POLL_TRACE].revents) {
 			if (!pump_trace(s)) {
 				close(s->trace_fd);
 				s->trace_fd = -1;
 			}
 		}
+		/* One bounded helping each: a ring buffer filled faster than we drain it waits
+		 * its turn behind trace_pipe and stdin instead of taking the whole loop. */
+		for (i = 0; i < s->source_count; i++)
+			if (fds[POLL_FIXED + i].revents)
+				s->sources[i].ready(s->sources[i].ctx);
 	}
 }
 

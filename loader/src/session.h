@@ -8,6 +8,15 @@
 #include <stddef.h>
 
 #define SESSION_COMMAND_MAX 256
+#define SESSION_SOURCES_MAX 64
+
+/* Another fd the run waits on (an event map's epoll fd): `ready` is called once per wake-up
+ * and must do a bounded amount of work, so no source starves the others or trace_pipe. */
+struct session_source {
+	int fd;
+	void (*ready)(void *ctx);
+	void *ctx;
+};
 
 struct session {
 	int trace_fd; /* -1 when not tracing */
@@ -23,6 +32,13 @@ struct session {
 	bool command_too_long; /* the line being read overflowed: drop it at its newline */
 	int heartbeat_ms; /* 0: off; else stdin must deliver something at least this often */
 	long long last_input_ms;
+	struct session_source sources[SESSION_SOURCES_MAX];
+	int source_count;
+	/* Called every tick_ms while waiting (runtime stats); 0: never. */
+	void (*on_tick)(void *ctx);
+	void *tick_ctx;
+	int tick_ms;
+	long long next_tick_ms;
 };
 
 /* With a heartbeat, a run also ends when stdin stays silent for SECONDS: a network that died
@@ -42,6 +58,10 @@ bool session_open_trace(struct session *s);
 const char *session_wait(struct session *s);
 
 void session_close(struct session *s);
+
+/* Returns false when the table is full. */
+bool session_add_source(struct session *s, int fd, void (*ready)(void *ctx), void *ctx);
+void session_set_tick(struct session *s, int ms, void (*tick)(void *ctx), void *ctx);
 
 /* Answers a command that could not be carried out with a "command-error" event. */
 void session_command_error(const char *command, const char *reason);

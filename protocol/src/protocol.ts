@@ -5,6 +5,7 @@
  * Kept free of vscode / vscode-languageserver imports so both sides (and other LSP editors'
  * glue) can use it: method names are plain strings, payloads plain JSON.
  */
+import type { VerifierView } from '../../core/src/verifier/view';
 
 /** Settings under the `bpfdev` section; declared in package.json `contributes.configuration`. */
 export interface BpfdevSettings {
@@ -58,6 +59,29 @@ export interface VerifyResult {
  */
 export const VerifiedNotification = 'bpfdev/verified';
 export type VerifiedParams = VerifyResult;
+
+/**
+ * client → server request `bpfdev/verifierView`: compile the document and load it in the
+ * target's verifier at `logLevel` (1 by default; 2 prints every state, on the "Re-run at log level
+ * 2" action), and return the step-through model of each program's log (core/src/verifier/view.ts)
+ * for the verifier view. A fresh verification, not the last one: the log of a save is not kept.
+ */
+export const VerifierViewRequest = 'bpfdev/verifierView';
+/** The client command that opens the verifier view; the server's CodeLens and code action send it with (uri, program name). */
+export const ShowVerifierStateCommand = 'bpfdev.showVerifierState';
+export interface VerifierViewParams {
+  uri: string;
+  /** Only this program (its function name); all programs when absent. */
+  program?: string;
+  logLevel?: 1 | 2;
+}
+export interface VerifierViewResult {
+  uri: string;
+  logLevel: number;
+  programs: { name: string; section: string; verdict: ProgramSummary['verdict']; view: VerifierView }[];
+  /** The compile or the load could not run, with what to do. */
+  error?: string;
+}
 
 /**
  * client (or benchmark) → server request `bpfdev/stats`: the server's own latency samples per

@@ -3,6 +3,7 @@
  * per-build disk cache when possible) and shared by completion, hover and attach diagnostics.
  * When the target cannot be read, the bundled snapshot stands in, marked as such.
  */
+import { TargetUserSpace } from '../../host/src/user-space';
 import { Connection } from 'vscode-languageserver/node';
 import type { KernelCatalogWithProvenance } from '../../core/src/catalog/kernel-catalog';
 import { loadKernelCatalog } from '../../host/src/catalog/fetch';
@@ -71,6 +72,14 @@ export class CatalogProvider {
       }
     }
     if (generation !== this.generation) return undefined;
+    // Binaries and their symbols come from the target itself; a snapshot stands for no reachable one.
+    if (catalog.origin.source !== 'snapshot') {
+      const userSpace = new TargetUserSpace(target, () => {
+        if (generation === this.generation) for (const listener of this.listeners) listener();
+      });
+      catalog.userSpace = userSpace;
+      void userSpace.prefetch();
+    }
     this.current = catalog;
     for (const listener of this.listeners) listener();
     this.warmBtf(catalog, generation);
@@ -98,6 +107,7 @@ export class CatalogProvider {
       }
     });
     // A remote cache hit serves the catalog before the BTF bytes arrive: warm up once they do.
-    void btf.ready.then(() => step(() => btf.load(), () => step(() => btf.index())));
+    // Then the kfunc table (a scan of the decl tags), so kfunc completion does not pay for it either.
+    void btf.ready.then(() => step(() => btf.load(), () => step(() => btf.index(), () => step(() => btf.kfuncs.names()))));
   }
 }

@@ -5,7 +5,7 @@
  */
 import { CodeActionKind, createConnection, ProposedFeatures, TextDocuments, TextDocumentSyncKind } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { DidChangeTargetNotification, DidChangeTargetParams, StatsRequest, StatsResult, VerifyParams, VerifyRequest } from '../../protocol/src/protocol';
+import { DidChangeTargetNotification, DidChangeTargetParams, StatsRequest, StatsResult, VerifierViewParams, VerifierViewRequest, VerifyParams, VerifyRequest } from '../../protocol/src/protocol';
 import { SettingsStore } from './settings';
 import { TargetProvider } from './targets';
 import { CatalogProvider } from './catalogs';
@@ -19,6 +19,7 @@ import { SignatureHelpFeature } from './features/signature-help';
 import { AttachPointFeature } from './features/attach-points';
 import { VerifierActionsFeature } from './features/verifier-actions';
 import { CodeLensFeature } from './features/code-lens';
+import { VerifierViewFeature } from './features/verifier-view';
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
@@ -34,6 +35,7 @@ const hover = new HoverFeature(documents, service, catalogs, settings);
 const signatureHelp = new SignatureHelpFeature(documents, service, catalogs);
 const attachPoints = new AttachPointFeature(documents, service, catalogs, hub);
 const verifierActions = new VerifierActionsFeature(documents, verification);
+const verifierView = new VerifierViewFeature(connection, settings, targets);
 const codeLenses = new CodeLensFeature(connection, documents, verification);
 
 connection.onInitialize((params) => {
@@ -69,6 +71,7 @@ connection.onSignatureHelp((params) => signatureHelp.signatureHelp(params));
 connection.onCodeAction((params) => [...attachPoints.codeActions(params), ...verifierActions.codeActions(params)]);
 connection.onCodeLens((params) => codeLenses.codeLenses(params));
 connection.onRequest(VerifyRequest, (params: VerifyParams) => verification.verifyNow(params.uri, documents.get(params.uri)));
+connection.onRequest(VerifierViewRequest, (params: VerifierViewParams) => verifierView.view(params));
 connection.onRequest(StatsRequest, (): StatsResult => {
   const catalog = catalogs.peek();
   const memory = process.memoryUsage();

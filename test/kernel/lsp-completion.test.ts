@@ -87,6 +87,7 @@ void test('completion, resolve, hover, diagnostics and fixes from this kernel, o
   });
 
   await t.test('kprobe function completion: resolve adds the BTF prototype and the BPF_KPROBE parameters', async () => {
+    await session.waitForBtf();
     const source = 'SEC("kprobe/vfs_rea|")\nint BPF_KPROBE(on_read)\n{\n\treturn 0;\n}\n';
     const list = await session.complete(uri, source);
     const item = list.items.find((candidate) => candidate.label === 'vfs_read');

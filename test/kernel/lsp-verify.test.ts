@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { createMessageConnection, MessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import { kernelSkipReason, lineContaining, repoRoot } from '../support/kernel';
 import { applyTextEdits, TextEdit } from '../../core/src/verifier/fixes';
+import type { VerifierViewResult } from '../../protocol/src/protocol';
 
 const serverBundle = path.join(repoRoot, 'dist', 'server.js');
 const skip = kernelSkipReason()
@@ -156,10 +157,17 @@ test('a rejected program: the error at its line with explanation, a quick fix, a
   assert.ok(error.codeDescription?.href.startsWith('https://'));
   assert.ok((error.relatedInformation?.length ?? 0) > 0, 'no instruction path in relatedInformation');
 
-  // A rejected program has no Run lens, only its verdict.
+  // A rejected program has no Run lens, only its verdict and the verifier view.
   const rejectedLenses = await lsp.connection.sendRequest('textDocument/codeLens', { textDocument: { uri } }) as CodeLens[];
-  assert.deepEqual(rejectedLenses.map((lens) => lens.command?.command), ['']);
+  assert.deepEqual(rejectedLenses.map((lens) => lens.command?.command), ['', 'bpfdev.showVerifierState']);
   assert.match(rejectedLenses[0].command?.title ?? '', /rejected/);
+
+  // The verifier view's model: a fresh load, the steps ending at the diagnostic's line.
+  const shown = await lsp.connection.sendRequest('bpfdev/verifierView', { uri }) as VerifierViewResult;
+  assert.equal(shown.error, undefined, shown.error);
+  const view = shown.programs[0].view;
+  assert.equal(view.error?.kind, error.code);
+  assert.equal(view.steps[view.error!.step!].source?.line, error.range.start.line + 1);
 
   const actions = await lsp.connection.sendRequest('textDocument/codeAction', {
     textDocument: { uri }, range: error.range, context: { diagnostics: [error], only: ['quickfix'] },
@@ -182,10 +190,11 @@ test('a rejected program: the error at its line with explanation, a quick fix, a
 
   const lenses = await lsp.connection.sendRequest('textDocument/codeLens', { textDocument: { uri } }) as CodeLens[];
   const secLine = lineContaining(fs.readFileSync(file, 'utf8'), 'SEC("tracepoint/syscalls/sys_enter_openat")') - 1;
-  assert.equal(lenses.length, 2, JSON.stringify(lenses));
+  assert.equal(lenses.length, 3, JSON.stringify(lenses));
   for (const lens of lenses) assert.equal(lens.range.start.line, secLine);
   assert.match(lenses[0].command?.title ?? '', new RegExp(`^✓ verified: ${fixed.programs[0].insnsProcessed} insns, stack \\d+ bytes$`));
   assert.deepEqual(lenses[1].command, { title: 'Run', command: 'bpfdev.run', arguments: [uri] });
+  assert.equal(lenses[2].command?.command, 'bpfdev.showVerifierState');
 
   // The server keeps a clang waiting for this file's next save, and stops it when the file is closed.
   assert.ok(clangChildren(lsp).length > 0, 'no warm clang waiting for the next save');

@@ -104,6 +104,17 @@ export class Session {
     return this.connection.sendRequest(StatsRequest);
   }
 
+  /**
+   * Resolves once the server has adopted the kernel's BTF (parsed in a worker after the catalog
+   * loads; until then BTF answers are simply absent). Each check is one stats round trip.
+   */
+  async waitForBtf(timeoutMs = 60_000): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while ((await this.stats()).catalog?.btfLoadMs === undefined) {
+      if (performance.now() > deadline) throw new Error(`the server had no BTF within ${timeoutMs} ms`);
+    }
+  }
+
   /** Resolves with the document's diagnostics once a publish satisfies `accept`; rejects at the deadline. */
   waitForDiagnostics(uri: string, accept: (diagnostics: Diagnostic[]) => boolean, timeoutMs = 30_000): Promise<Diagnostic[]> {
     return new Promise((resolve, reject) => {

@@ -50,6 +50,11 @@ export function kfuncIds(btf: Btf): number[] {
   return [...taggedFuncs(btf, KFUNC_DECL_TAG).values()];
 }
 
+/** FUNC ids tagged `bpf_fastcall`. */
+export function fastcallFuncIds(btf: Btf): Set<number> {
+  return new Set(taggedFuncs(btf, FASTCALL_DECL_TAG).values());
+}
+
 function taggedFuncs(btf: Btf, tag: string): Map<string, number> {
   const byName = new Map<string, number>();
   const found: number[] = [];

@@ -9,10 +9,12 @@
  *          ──catalogFromPrebuilt──▶ KernelCatalog (a few ms: one split, a few maps, no parsing)
  */
 import type { Btf } from '../btf/reader';
+import { fastcallFuncIds, kfuncIds } from '../btf/c-header';
 import { BtfKind } from '../btf/types';
+import type { KfuncInfo, KfuncLookup } from '../language/kfuncs';
 import { all as allHelpers } from '../helpers/index';
 import { buildKallsymsTables, KallsymsTables, kallsymsIndexFromTables, KernelCapabilities } from '../kallsyms/index';
-import type { BtfLookup, HelperInfo, KernelCatalog } from '../language/catalog';
+import type { BtfLookup, HelperAvailability, HelperInfo, KernelCatalog } from '../language/catalog';
 import { tracepointsFromBtf, TracepointReference } from '../tracefs/btf-tracepoints';
 import { buildTracepointCatalog, TracepointCatalogEntry } from '../tracefs/catalog';
 import type { TracepointFormat } from '../tracefs/format';
@@ -27,6 +29,18 @@ export interface CatalogInputs {
   /** From the loader's probe: the libbpf the loader is built on ("1.1"). */
   libbpfVersion?: string;
   loaderVersion?: string;
+  /** From the loader's probe (as root only): libbpf program type name ("xdp") → helper IDs it may call. */
+  helpers?: ProbedHelpers;
+  /** From the loader's probe (as root): kfunc → libbpf program type names that may call it. */
+  kfuncTypes?: Record<string, string[]>;
+}
+
+/** The probe's helper table as it travels and is cached: plain JSON. */
+export interface ProbedHelpers {
+  byType: Record<string, number[]>;
+  probedBelow: number;
+  /** IDs the kernel does not know at all. */
+  unknown: number[];
 }
 
 export interface CatalogOrigin {
@@ -100,6 +114,8 @@ export function parseFetchOutput(text: string): { inputs: CatalogInputs; errors:
       capabilities,
       ...(probe.libbpf ? { libbpfVersion: probe.libbpf } : {}),
       ...(probe.loaderVersion ? { loaderVersion: probe.loaderVersion } : {}),
+      ...(probe.helpers ? { helpers: probe.helpers } : {}),
+      ...(probe.kfuncTypes ? { kfuncTypes: probe.kfuncTypes } : {}),
     },
     errors,
   };
@@ -112,6 +128,8 @@ interface ProbeFacts {
   fentryReason?: string;
   libbpf?: string;
   loaderVersion?: string;
+  helpers?: ProbedHelpers;
+  kfuncTypes?: Record<string, string[]>;
   error?: string;
 }
 
@@ -136,14 +154,28 @@ export function parseProbe(text: string | undefined): ProbeFacts {
   if (typeof value.fentryReason === 'string' && privileged) facts.fentryReason = value.fentryReason;
   if (typeof value.libbpf === 'string') facts.libbpf = value.libbpf;
   if (typeof value.loaderVersion === 'string') facts.loaderVersion = value.loaderVersion;
+  const helpers = probedHelpers(value.helpers, value.helpersProbedBelow, value.helpersUnknown);
+  if (helpers && privileged) facts.helpers = helpers;
+  if (isRecord(value.kfuncTypes) && privileged && Object.values(value.kfuncTypes).every((types) => Array.isArray(types) && types.every((type) => typeof type === 'string'))) {
+    facts.kfuncTypes = value.kfuncTypes as Record<string, string[]>;
+  }
   return facts;
+}
+
+function probedHelpers(byType: unknown, probedBelow: unknown, unknown: unknown): ProbedHelpers | undefined {
+  if (!isRecord(byType) || typeof probedBelow !== 'number' || !Array.isArray(unknown) || !unknown.every((id) => Number.isInteger(id))) return undefined;
+  const result: ProbedHelpers = { byType: {}, probedBelow, unknown: unknown as number[] };
+  for (const [type, ids] of Object.entries(byType)) {
+    if (Array.isArray(ids) && ids.every((id) => Number.isInteger(id))) result.byType[type] = ids as number[];
+  }
+  return result;
 }
 
 // ---------------------------------------------------------------------------------------------
 // The prebuilt (cacheable) form
 
 /** Bump whenever PrebuiltCatalog or what goes into it changes: older caches are then rebuilt. */
-export const PREBUILT_FORMAT_VERSION = 2;
+export const PREBUILT_FORMAT_VERSION = 3;
 const PREBUILT_FORMAT = 'bpfdev-kernel-catalog';
 
 /**
@@ -180,6 +212,8 @@ export interface PrebuiltCatalog {
   capabilities: KernelCapabilities;
   libbpfVersion?: string;
   loaderVersion?: string;
+  helpers?: ProbedHelpers;
+  kfuncTypes?: Record<string, string[]>;
 }
 
 const FLAG_CHAR_BASE = 48;
@@ -223,6 +257,8 @@ export function buildPrebuiltCatalog(
     capabilities,
     ...(inputs.libbpfVersion ? { libbpfVersion: inputs.libbpfVersion } : {}),
     ...(inputs.loaderVersion ? { loaderVersion: inputs.loaderVersion } : {}),
+    ...(inputs.helpers ? { helpers: inputs.helpers } : {}),
+    ...(inputs.kfuncTypes ? { kfuncTypes: inputs.kfuncTypes } : {}),
   };
 }
 
@@ -249,11 +285,21 @@ export function catalogFromPrebuilt(prebuilt: PrebuiltCatalog, btf?: LazyBtfLook
     tracepoints: buildTracepointCatalog(entries),
     ...(derived ? { tracepointsPartial: derived.summary } : {}),
     kallsyms: kallsymsIndexFromTables(tables),
-    ...(btf ? { btf } : {}),
+    ...(btf ? { btf, kfuncs: btf.kfuncs } : {}),
     helpers: helperInfos(),
     capabilities: prebuilt.capabilities,
     ...(prebuilt.libbpfVersion ? { libbpfVersion: prebuilt.libbpfVersion } : {}),
+    ...(prebuilt.helpers ? { helperAvailability: helperAvailability(prebuilt.helpers, prebuilt.kfuncTypes) } : {}),
   };
+}
+
+/** libbpf names program types by their enum suffix in lower case ("sched_cls"); sections use the enum name. */
+export function helperAvailability(probed: ProbedHelpers, kfuncTypes?: Record<string, string[]>): HelperAvailability {
+  const byProgramType = new Map<string, ReadonlySet<number>>();
+  for (const [type, ids] of Object.entries(probed.byType)) byProgramType.set(`BPF_PROG_TYPE_${type.toUpperCase()}`, new Set(ids));
+  const kfuncs = new Map<string, ReadonlySet<string>>();
+  for (const [name, types] of Object.entries(kfuncTypes ?? {})) kfuncs.set(name, new Set(types.map((type) => `BPF_PROG_TYPE_${type.toUpperCase()}`)));
+  return { byProgramType, probedBelow: probed.probedBelow, unknown: new Set(probed.unknown), ...(kfuncTypes ? { kfuncTypes: kfuncs } : {}) };
 }
 
 /**
@@ -286,6 +332,12 @@ export function validatePrebuiltCatalog(value: unknown): { prebuilt?: PrebuiltCa
   const derived = value.derivedTracepoints;
   if (derived !== undefined && (!isRecord(derived) || typeof derived.summary !== 'string' || !Array.isArray(derived.entries))) {
     return { error: 'catalog derivedTracepoints is malformed' };
+  }
+  const helpers = value.helpers;
+  if (helpers !== undefined && (!isRecord(helpers) || !probedHelpers(helpers.byType, helpers.probedBelow, helpers.unknown))) return { error: 'catalog helpers table is malformed' };
+  const kfuncTypes = value.kfuncTypes;
+  if (kfuncTypes !== undefined && (!isRecord(kfuncTypes) || !Object.values(kfuncTypes).every((types) => Array.isArray(types) && types.every((type) => typeof type === 'string')))) {
+    return { error: 'catalog kfuncTypes is malformed' };
   }
   return { prebuilt: value as unknown as PrebuiltCatalog };
 }
@@ -366,6 +418,32 @@ function helperInfos(): HelperInfo[] {
  */
 export class LazyBtfLookup implements BtfLookup {
   private btf: Btf | undefined;
+  private kfuncTable: Map<string, KfuncInfo> | undefined;
+  private kfuncNames: string[] | undefined;
+
+  /**
+   * kfuncs, once the BTF is parsed: asking never triggers the parse (a keystroke must not pay
+   * for it), the server's warm-up does. The table is built on first use, in a few ms.
+   */
+  readonly kfuncs: KfuncLookup = {
+    names: () => this.kfuncTableIfLoaded() && this.kfuncNames,
+    get: (name) => this.kfuncTableIfLoaded()?.get(name),
+  };
+
+  private kfuncTableIfLoaded(): Map<string, KfuncInfo> | undefined {
+    if (this.kfuncTable || !this.loaded || !this.btf) return this.kfuncTable;
+    const btf = this.btf;
+    const fastcall = fastcallFuncIds(btf);
+    const table = new Map<string, KfuncInfo>();
+    for (const id of kfuncIds(btf)) {
+      const name = btf.nameOf(id);
+      const prototype = this.lookup?.funcPrototype(name);
+      if (prototype) table.set(name, { name, prototype, fastcall: fastcall.has(id) });
+    }
+    this.kfuncTable = table;
+    this.kfuncNames = [...table.keys()].sort();
+    return table;
+  }
   private lookup: BtfLookup | undefined;
   private source: (() => { btf: Btf | null; errors: string[] }) | undefined;
   /** Why BTF is unavailable, once a load was attempted. */
@@ -393,6 +471,36 @@ export class LazyBtfLookup implements BtfLookup {
     }, (error: Error) => {
       lookup.source = () => ({ btf: null, errors: [`the target's BTF could not be read: ${error.message}`] });
     }).finally(() => { lookup.waiting = false; });
+    return lookup;
+  }
+
+  /**
+   * Parsed elsewhere (a worker thread: host/src/btf-worker.ts): until `parse` answers, questions
+   * get no BTF answer instead of blocking for the parse, and nothing here ever parses.
+   */
+  static offThread(
+    bytes: Promise<Uint8Array | undefined>,
+    parse: (bytes: Uint8Array) => Promise<{ btf: Btf | null; errors: string[]; kfuncs?: KfuncInfo[] }>,
+  ): LazyBtfLookup {
+    const lookup = new LazyBtfLookup(() => ({ btf: null, errors: [] }));
+    lookup.waiting = true;
+    lookup.source = undefined;
+    (lookup as { ready: Promise<void> }).ready = bytes
+      .then((value) => (value ? parse(value) : { btf: null, errors: ['the target has no usable BTF'] }))
+      .then((result) => {
+        lookup.errors.push(...result.errors);
+        if (result.btf) {
+          lookup.btf = result.btf;
+          lookup.lookup = btfLookup(result.btf);
+          if ('kfuncs' in result && result.kfuncs) {
+            lookup.kfuncTable = new Map(result.kfuncs.map((kfunc) => [kfunc.name, kfunc]));
+            lookup.kfuncNames = [...lookup.kfuncTable.keys()].sort();
+          }
+        }
+      }, (error: Error) => {
+        lookup.errors.push(`the target's BTF could not be read: ${error.message}`);
+      })
+      .finally(() => { lookup.waiting = false; });
     return lookup;
   }
 

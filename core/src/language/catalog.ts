@@ -8,6 +8,7 @@
  */
 import { KallsymsIndex, KernelCapabilities } from '../kallsyms/index';
 import { TracepointCatalog } from '../tracefs/catalog';
+import { KfuncLookup, releasePairs } from './kfuncs';
 
 export interface BtfParameter {
   /** May be empty: BTF keeps no names for some prototypes. */
@@ -50,9 +51,48 @@ export interface UserSpaceCatalog {
   /** Function symbols of a binary; undefined while not loaded yet (the service then marks the list incomplete). */
   functions?(binary: string): string[] | undefined;
   usdtProbes?(binary: string): { provider: string; name: string; args?: string }[] | undefined;
+  /** One function symbol, for hover; undefined when unknown or not loaded yet. */
+  symbol?(binary: string, name: string): UserSpaceSymbol | undefined;
+  /** Why the binary could not be read (missing, not ELF); undefined when it was, or is still loading. */
+  problem?(binary: string): string | undefined;
+}
+
+export interface UserSpaceSymbol {
+  name: string;
+  address: number;
+  size: number;
+  fileOffset?: number;
+  table: '.symtab' | '.dynsym';
+  /** The resolved path on the target (`libc.so.6` → `/usr/lib/x86_64-linux-gnu/libc.so.6`). */
+  path: string;
+  buildId?: string;
+}
+
+/** What the target's verifier said about helper calls (the loader's probe, one load per type and helper). */
+export interface HelperAvailability {
+  /** `BPF_PROG_TYPE_XDP` → helper IDs that type may call. A type not in the map was not probed: unknown. */
+  byProgramType: ReadonlyMap<string, ReadonlySet<number>>;
+  /** IDs at or above this were not probed (the loader's UAPI is older than our helper catalog). */
+  probedBelow: number;
+  /** IDs the kernel does not know at all ("invalid func"): a helper newer than the kernel. */
+  unknown: ReadonlySet<number>;
+  /**
+   * kfunc → program types (of those in byProgramType) that may call it, asked of the verifier the
+   * same way. A kfunc missing here got an unclear verdict: unknown.
+   */
+  kfuncTypes?: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 export interface KernelCatalog {
+  /**
+   * Set when this catalog describes a bundled snapshot rather than the user's kernel ("a bundled
+   * snapshot of 6.18.0"): nothing missing from it proves the user's kernel lacks it, so the
+   * service reports such findings as information that names the snapshot, never as errors.
+   */
+  snapshot?: string;
+  helperAvailability?: HelperAvailability;
+  /** kfuncs from the target's BTF. */
+  kfuncs?: KfuncLookup;
   tracepoints?: TracepointCatalog;
   /**
    * Set when `tracepoints` was reconstructed from a partial source (BTF and kallsyms, because
@@ -81,6 +121,7 @@ interface Derived {
   iterTargets?: string[];
   rawTracepoints?: string[];
   helpersByName?: Map<string, HelperInfo>;
+  kfuncReleases?: Map<string, string[]>;
 }
 
 const derivedCache = new WeakMap<object, Derived>();
@@ -202,4 +243,44 @@ export function helperByName(catalog: KernelCatalog, name: string): HelperInfo |
   const derived = derivedFor(helpers);
   derived.helpersByName ??= new Map(helpers.map((helper) => [helper.name, helper]));
   return derived.helpersByName.get(name);
+}
+
+export type HelperVerdict =
+  | { allowed: true }
+  | { allowed: false; code: 'helper-not-in-kernel' | 'helper-not-for-program-type'; reason: string };
+
+/**
+ * May a program of `programType` call `helper` on the target? Undefined when the probe did not
+ * cover that type or helper: the service then says nothing rather than guess.
+ */
+export function helperVerdict(catalog: KernelCatalog, programType: string | undefined, helper: HelperInfo): HelperVerdict | undefined {
+  const availability = catalog.helperAvailability;
+  if (!availability || helper.id >= availability.probedBelow) return undefined;
+  const allowed = programType === undefined ? undefined : availability.byProgramType.get(programType);
+  if (allowed?.has(helper.id)) return { allowed: true };
+  const where = catalog.snapshot ? catalog.snapshot : 'the target kernel';
+  if (availability.unknown.has(helper.id)) {
+    return { allowed: false, code: 'helper-not-in-kernel', reason: `${where} has no helper ${helper.name} (#${helper.id}) for any program type` };
+  }
+  if (!allowed) return undefined;
+  const type = programType?.replace(/^BPF_PROG_TYPE_/, '') ?? '';
+  return { allowed: false, code: 'helper-not-for-program-type', reason: `on ${where}, ${type} programs cannot call ${helper.name} (#${helper.id})` };
+}
+
+/** Release kfuncs by the type they release, computed once per kfunc table (empty until the BTF is parsed). */
+export function kfuncReleasePairs(catalog: KernelCatalog): ReadonlyMap<string, readonly string[]> {
+  const lookup = catalog.kfuncs;
+  const names = lookup?.names();
+  if (!lookup || !names) return new Map();
+  const derived = derivedFor(lookup);
+  derived.kfuncReleases ??= releasePairs(names.map((name) => lookup.get(name)).filter((kfunc) => kfunc !== undefined));
+  return derived.kfuncReleases;
+}
+
+/** Why a program of `programType` may not call kfunc `name` on the target; undefined when it may or nobody knows. */
+export function kfuncRefusal(catalog: KernelCatalog, programType: string | undefined, name: string): string | undefined {
+  const availability = catalog.helperAvailability;
+  const types = availability?.kfuncTypes?.get(name);
+  if (!availability || !types || !programType || !availability.byProgramType.has(programType) || types.has(programType)) return undefined;
+  return `on ${catalog.snapshot ?? 'the target kernel'}, ${programType.replace(/^BPF_PROG_TYPE_/, '')} programs cannot call kfunc ${name}`;
 }

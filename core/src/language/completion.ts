@@ -10,13 +10,17 @@ import {
   ITER_TARGETS,
   KernelCatalog,
   helperByName,
+  helperVerdict,
+  kfuncRefusal,
+  kfuncReleasePairs,
   iterTargets,
   lsmHookNames,
   rawTracepointNames,
   syscallNames,
 } from './catalog';
-import { BpfDocument, SectionUse, isInCommentOrLiteral, parseBpfDocument, sectionAt } from './document';
+import { BpfDocument, SectionUse, isInCommentOrLiteral, parseBpfDocument, programAt, sectionAt } from './document';
 import { completeMember } from './members';
+import { kfuncDocumentation, kfuncSignature } from './kfuncs';
 import { programSignatureFor, prototypeText } from './signature';
 
 /** LSP CompletionItemKind names; the server maps them to the protocol's numbers. */
@@ -43,6 +47,8 @@ export interface CompletionItem {
   additionalTextEdits?: TextEdit[];
   /** The editor should ask for completions again after inserting (a category was chosen, events come next). */
   retrigger?: boolean;
+  /** Why the item would fail on the target (a helper this program type may not call); editors strike it through. */
+  deprecated?: string;
   /** Set on items whose documentation/edits `resolveCompletionItem` fills in later; opaque to the server. */
   data?: CompletionData;
 }
@@ -52,7 +58,8 @@ export type CompletionData =
   | { kind: 'kernel-function'; sectionPrefix: string; name: string }
   | { kind: 'tracepoint'; category: string; event: string }
   | { kind: 'lsm-hook'; name: string }
-  | { kind: 'helper'; name: string };
+  | { kind: 'helper'; name: string }
+  | { kind: 'kfunc'; name: string };
 
 export interface CompletionList {
   items: CompletionItem[];
@@ -279,6 +286,11 @@ function addDeferredDetails(item: Partial<CompletionItem>, data: CompletionData,
       if (helper) item.documentation = helper.doc;
       return;
     }
+    case 'kfunc': {
+      const kfunc = catalog.kfuncs?.get(data.name);
+      if (kfunc) item.documentation = kfuncDocumentation(kfunc, kfuncReleasePairs(catalog), catalog.snapshot);
+      return;
+    }
   }
 }
 
@@ -426,23 +438,57 @@ function lowerBoundOf(sorted: readonly string[], key: string): number {
 // bpf_* helpers
 
 function completeHelper(document: BpfDocument, offset: number, catalog: KernelCatalog, eager: number): CompletionList | undefined {
-  if (!catalog.helpers) return undefined;
   const word = /[A-Za-z_]\w*$/.exec(document.text.slice(Math.max(0, offset - 128), offset))?.[0] ?? '';
-  // Only offer helpers for words that are heading to `bpf_`, so we do not crowd other completions.
-  if (word.length < 2 || !('bpf_'.startsWith(word) || word.startsWith('bpf_'))) return undefined;
+  if (word.length < 2) return undefined;
+  // Helpers only for words heading to `bpf_`, so we do not crowd other completions; kfuncs
+  // (bpf_*, scx_bpf_*, crash_kexec...) also anywhere in a program's body.
+  const headingToBpf = 'bpf_'.startsWith(word) || word.startsWith('bpf_');
+  const program = programAt(document, offset);
+  if (!headingToBpf && !program) return undefined;
   const range = { start: offset - word.length, end: offset };
+  const programType = program?.parsed.def?.programType;
+  const kfuncs = completeKfuncs(word, range, catalog, eager, programType);
+  if (!catalog.helpers || !headingToBpf) return kfuncs.items.length > 0 || kfuncs.isIncomplete ? kfuncs : undefined;
   const items = catalog.helpers
     .filter((helper) => helper.name.startsWith(word))
-    .map((helper, index): CompletionItem => ({
-      label: helper.name,
-      kind: 'function',
-      detail: helper.signature,
-      // Helper docs run to a few KB each; ~200 of them make `bpf_` lists heavy.
-      ...(index < eager ? { documentation: helper.doc } : { data: { kind: 'helper', name: helper.name } }),
-      insertText: helper.name,
-      sortText: helper.name,
-      range,
-    }));
+    .map((helper, index): CompletionItem => {
+      const verdict = helperVerdict(catalog, programType, helper);
+      const refused = verdict && !verdict.allowed ? verdict.reason : undefined;
+      return {
+        label: helper.name,
+        kind: 'function',
+        detail: refused ? `not allowed here: ${refused}` : helper.signature,
+        // Helper docs run to a few KB each; ~200 of them make `bpf_` lists heavy.
+        ...(index < eager ? { documentation: helper.doc } : { data: { kind: 'helper', name: helper.name } }),
+        insertText: helper.name,
+        // Kept (struck through, with the reason) rather than hidden, but after every helper that works.
+        sortText: `${refused ? 1 : 0}${helper.name}`,
+        range,
+        ...(refused ? { deprecated: refused } : {}),
+      };
+    });
+  return { items: [...items, ...kfuncs.items], isIncomplete: kfuncs.isIncomplete };
+}
+
+/** kfuncs starting with `word`; incomplete while the BTF is still being parsed, so the editor asks again. */
+function completeKfuncs(word: string, range: { start: number; end: number }, catalog: KernelCatalog, eager: number, programType: string | undefined): CompletionList {
+  const lookup = catalog.kfuncs;
+  if (!lookup) return EMPTY;
+  const names = lookup.names();
+  if (!names) return { items: [], isIncomplete: true };
+  const items: CompletionItem[] = [];
+  for (let index = lowerBoundOf(names, word); index < names.length && names[index].startsWith(word); index++) {
+    const kfunc = lookup.get(names[index]);
+    if (!kfunc) continue;
+    const refused = kfuncRefusal(catalog, programType, kfunc.name);
+    const item: CompletionItem = {
+      label: kfunc.name, kind: 'function', detail: refused ? `not allowed here: ${refused}` : `kfunc: ${kfuncSignature(kfunc)}`,
+      insertText: kfunc.name, sortText: `${refused ? 1 : 0}${kfunc.name}`, range, ...(refused ? { deprecated: refused } : {}),
+    };
+    if (items.length < eager) item.documentation = kfuncDocumentation(kfunc, kfuncReleasePairs(catalog), catalog.snapshot);
+    else item.data = { kind: 'kfunc', name: kfunc.name };
+    items.push(item);
+  }
   return { items, isIncomplete: false };
 }
 

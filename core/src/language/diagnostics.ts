@@ -6,7 +6,7 @@
 import { boundedEditDistance, suggestSimilar } from '../kallsyms/index';
 import { DATA_SECTIONS, SECTION_DEFS, SectionDef } from '../sections/definitions';
 import { SectionPart } from '../sections/parse';
-import { KernelCatalog, capabilitiesOf, iterTargets, lsmHookNames, rawTracepointNames, syscallNames } from './catalog';
+import { KernelCatalog, capabilitiesOf, helperByName, helperVerdict, kfuncRefusal, iterTargets, lsmHookNames, rawTracepointNames, syscallNames } from './catalog';
 import { BpfDocument, SectionUse, parseBpfDocument } from './document';
 
 export type Severity = 'error' | 'warning' | 'information' | 'hint';
@@ -34,8 +34,89 @@ export function doValidate(text: string | BpfDocument, catalog: KernelCatalog): 
   for (const section of document.sections) {
     if (section.unterminated) continue;
     validateSection(section, catalog, diagnostics);
+    validateHelperCalls(document, section, catalog, diagnostics);
   }
+  validateKfuncDeclarations(document, catalog, diagnostics);
+  if (catalog.snapshot) return diagnostics.map((diagnostic) => asSnapshotNote(diagnostic, catalog.snapshot ?? ''));
   return diagnostics;
+}
+
+/**
+ * A snapshot is some other machine's kernel: what it lacks says nothing about the user's. Kept
+ * as information naming the snapshot, so the hint survives without claiming a fault. Syntax
+ * errors (unknown section, missing target) do not depend on the kernel and keep their severity.
+ */
+const KERNEL_FACTS = new Set([
+  'no-kprobes', 'no-btf', 'fentry-unsupported', 'needs-newer-libbpf', 'unknown-tracepoint-category', 'unknown-tracepoint',
+  'unknown-raw-tracepoint', 'unknown-function', 'no-pattern-match', 'unknown-syscall', 'unknown-lsm-hook', 'unknown-iter-target',
+  'kprobe-blacklisted', 'not-traceable', 'function-without-btf', 'helper-not-in-kernel', 'helper-not-for-program-type', 'kfunc-not-in-kernel', 'kfunc-not-for-program-type',
+]);
+
+function asSnapshotNote(diagnostic: Diagnostic, snapshot: string): Diagnostic {
+  if (!KERNEL_FACTS.has(diagnostic.code) || diagnostic.severity === 'information' || diagnostic.severity === 'hint') return diagnostic;
+  return { ...diagnostic, severity: 'information', message: `${diagnostic.message} (from ${snapshot}, not your kernel: connect a target to check)` };
+}
+
+/**
+ * `extern ... name(...) __ksym;` declares a kfunc; one the target's BTF lacks fails to load
+ * (or, declared __weak, resolves to 0 and the verifier rejects the call). Checked once the BTF is parsed.
+ */
+function validateKfuncDeclarations(document: BpfDocument, catalog: KernelCatalog, out: Diagnostic[]): void {
+  const names = catalog.kfuncs?.names();
+  if (!names || names.length === 0) return;
+  const tokens = document.tokens;
+  for (let index = 0; index < tokens.length; index++) {
+    if (tokens[index].text !== 'extern') continue;
+    let name: BpfDocument['tokens'][number] | undefined;
+    let ksym = false;
+    let end = index + 1;
+    for (; end < tokens.length && tokens[end].text !== ';' && tokens[end].text !== '{'; end++) {
+      if (tokens[end].text === '(' && !name && tokens[end - 1].kind === 'identifier') name = tokens[end - 1];
+      if (tokens[end].text === '__ksym') ksym = true;
+    }
+    index = end;
+    if (!name || !ksym || catalog.kfuncs?.get(name.text)) continue;
+    const suggestion = suggestSimilar(names as string[], name.text, 1)[0];
+    out.push({
+      range: { start: name.start, end: name.end },
+      severity: 'error',
+      code: 'kfunc-not-in-kernel',
+      message: `${catalog.snapshot ?? 'the target kernel'}'s BTF has no kfunc ${name.text}${suggestion ? `; did you mean "${suggestion}"?` : ''}`,
+      ...(suggestion ? { fix: { title: `Change to "${suggestion}"`, newText: suggestion, range: { start: name.start, end: name.end } } } : {}),
+    });
+  }
+}
+
+/** Helper calls in a program's body the target's verifier would refuse for this program type. */
+function validateHelperCalls(document: BpfDocument, section: SectionUse, catalog: KernelCatalog, out: Diagnostic[]): void {
+  const program = section.program;
+  const programType = section.parsed.def?.programType;
+  if (!catalog.helperAvailability || !program || program.bodyStart === undefined || program.bodyEnd === undefined || !programType) return;
+  const tokens = document.tokens;
+  let index = lowerTokenIndex(tokens, program.bodyStart);
+  for (; index < tokens.length && tokens[index].start < program.bodyEnd; index++) {
+    const token = tokens[index];
+    if (token.kind !== 'identifier' || tokens[index + 1]?.text !== '(') continue;
+    const helper = helperByName(catalog, token.text);
+    if (!helper) {
+      const refused = kfuncRefusal(catalog, programType, token.text);
+      if (refused) out.push({ range: { start: token.start, end: token.end }, severity: 'error', code: 'kfunc-not-for-program-type', message: refused });
+      continue;
+    }
+    const verdict = helperVerdict(catalog, programType, helper);
+    if (verdict && !verdict.allowed) out.push({ range: { start: token.start, end: token.end }, severity: 'error', code: verdict.code, message: verdict.reason });
+  }
+}
+
+function lowerTokenIndex(tokens: BpfDocument['tokens'], offset: number): number {
+  let low = 0;
+  let high = tokens.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (tokens[middle].start < offset) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
 
 function validateSection(section: SectionUse, catalog: KernelCatalog, out: Diagnostic[]): void {
@@ -176,6 +257,44 @@ function checkTarget(def: SectionDef, section: SectionUse, catalog: KernelCatalo
       if (!target.name || !catalog.kallsyms) return;
       const hooks = lsmHookNames(catalog);
       if (hooks.length > 0 && !sortedHas(hooks, target.name.text)) missing(target.name, 'unknown-lsm-hook', 'LSM hook', hooks);
+      return;
+    }
+    case 'uprobe': {
+      const userSpace = catalog.userSpace;
+      if (!userSpace || !target.binary || !target.name) return;
+      const binary = target.binary.text;
+      const problem = userSpace.problem?.(binary);
+      if (problem) {
+        out.push({ range: rangeOf(target.binary), severity: 'error', code: 'unknown-binary', message: problem });
+        return;
+      }
+      // `malloc@GLIBC_2.2.5` names a versioned symbol; a bare address needs no symbol.
+      const symbol = target.name.text.split('@')[0];
+      const functions = userSpace.functions?.(binary);
+      if (!functions || /^(?:0x[0-9a-fA-F]+|\d+)$/.test(symbol) || sortedHas(functions, symbol)) return;
+      missing(target.name, 'unknown-uprobe-symbol', `${binary} has no function symbol %s (in .symtab or .dynsym)`, functions);
+      return;
+    }
+    case 'usdt': {
+      const userSpace = catalog.userSpace;
+      if (!userSpace || !target.binary || !target.provider || !target.name) return;
+      const problem = userSpace.problem?.(target.binary.text);
+      if (problem) {
+        out.push({ range: rangeOf(target.binary), severity: 'error', code: 'unknown-binary', message: problem });
+        return;
+      }
+      const probes = userSpace.usdtProbes?.(target.binary.text);
+      if (!probes || probes.some((probe) => probe.provider === target.provider?.text && probe.name === target.name?.text)) return;
+      const labels = [...new Set(probes.map((probe) => `${probe.provider}:${probe.name}`))].sort();
+      const wanted = `${target.provider.text}:${target.name.text}`;
+      const suggestion = suggestSimilar(labels, wanted, 1)[0];
+      out.push({
+        range: { start: rangeOf(target.provider).start, end: rangeOf(target.name).end },
+        severity: 'error',
+        code: 'unknown-usdt-probe',
+        message: `${target.binary.text} has no USDT probe "${wanted}" in .note.stapsdt${labels.length === 0 ? ' (it has none)' : ''}${suggestion ? `; did you mean "${suggestion}"?` : ''}`,
+        ...(suggestion ? { fix: { title: `Change to "${suggestion}"`, newText: suggestion, range: { start: rangeOf(target.provider).start, end: rangeOf(target.name).end } } } : {}),
+      });
       return;
     }
     case 'iter-target': {

@@ -1,7 +1,8 @@
 /** Hover text for SEC() strings (what the section means on this kernel) and for helper names. */
 import { DATA_SECTIONS } from '../sections/definitions';
 import { eventFields, fieldDeclaration, formatOrigin } from '../tracefs/format';
-import { BtfFunctionPrototype, KernelCatalog, helperByName, rawTracepointNames } from './catalog';
+import { BtfFunctionPrototype, KernelCatalog, helperByName, kfuncReleasePairs, rawTracepointNames } from './catalog';
+import { kfuncDocumentation, kfuncSignature } from './kfuncs';
 import { sectionDocumentation, symbolTags } from './completion';
 import { BpfDocument, SectionUse, isInCommentOrLiteral, parseBpfDocument, sectionAt } from './document';
 import { prototypeText } from './signature';
@@ -20,7 +21,14 @@ export function doHover(text: string | BpfDocument, offset: number, catalog: Ker
   const token = document.tokens.find((candidate) => candidate.kind === 'identifier' && offset >= candidate.start && offset <= candidate.end);
   if (!token) return undefined;
   const helper = helperByName(catalog, token.text);
-  if (!helper) return undefined;
+  if (!helper) {
+    const kfunc = catalog.kfuncs?.get(token.text);
+    if (!kfunc) return undefined;
+    return {
+      contents: `${codeBlock(kfuncSignature(kfunc))}\n\n${kfuncDocumentation(kfunc, kfuncReleasePairs(catalog), catalog.snapshot)}`,
+      range: { start: token.start, end: token.end },
+    };
+  }
   return {
     contents: `${codeBlock(helper.signature)}\n\n${helper.doc}\n\nhelper #${helper.id}`,
     range: { start: token.start, end: token.end },
@@ -56,6 +64,14 @@ function hoverSection(section: SectionUse, catalog: KernelCatalog): Hover | unde
   } else if (def.target === 'lsm-hook' && target?.name) {
     const proto = catalog.btf?.funcPrototype(`bpf_lsm_${target.name.text}`);
     if (proto) parts.push(prototypeBlock(target.name.text, proto));
+  } else if ((def.target === 'uprobe' || def.target === 'uprobe-pattern') && target?.binary && target.name) {
+    const symbol = catalog.userSpace?.symbol?.(target.binary.text, target.name.text.split('@')[0]);
+    if (symbol) {
+      const facts = [`\`${symbol.name}\` in \`${symbol.path}\` (${symbol.table})`, `address 0x${symbol.address.toString(16)}, size ${symbol.size} bytes`];
+      if (symbol.fileOffset !== undefined) facts.push(`file offset 0x${symbol.fileOffset.toString(16)} (where the uprobe goes)`);
+      if (symbol.buildId) facts.push(`build id \`${symbol.buildId}\``);
+      parts.push(facts.join('  \n'));
+    }
   } else if (def.target === 'raw-tracepoint' && target?.event) {
     const name = target.event.text;
     const homes = catalog.tracepoints?.findByEventName(name) ?? [];

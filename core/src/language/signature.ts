@@ -5,7 +5,8 @@
  */
 import { parseSection } from '../sections/parse';
 import { eventFields, fieldDeclaration } from '../tracefs/format';
-import { BtfFunctionPrototype, BtfParameter, KernelCatalog, helperByName } from './catalog';
+import { BtfFunctionPrototype, BtfParameter, KernelCatalog, helperByName, kfuncReleasePairs } from './catalog';
+import { kfuncDocumentation } from './kfuncs';
 import { BpfDocument, Token } from './document';
 
 /** Registers every supported architecture can pass arguments in; BPF_KPROBE reads no further. */
@@ -122,7 +123,12 @@ export function helperSignatureHelp(document: BpfDocument, offset: number, catal
   const call = enclosingCall(document.tokens, offset);
   if (!call) return undefined;
   const helper = helperByName(catalog, call.name);
-  if (!helper) return undefined;
+  if (!helper) {
+    const kfunc = catalog.kfuncs?.get(call.name);
+    if (!kfunc) return undefined;
+    const label = prototypeText(kfunc.name, kfunc.prototype);
+    return { label, documentation: kfuncDocumentation(kfunc, kfuncReleasePairs(catalog), catalog.snapshot), parameters: parameterRanges(label), activeParameter: call.argumentIndex };
+  }
   return {
     label: helper.signature,
     documentation: helper.doc,

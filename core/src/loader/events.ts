@@ -40,7 +40,11 @@ export interface FixupEvent {
   message: string;
 }
 
-export interface AttachedEvent { event: 'attached'; name: string; section: string; progType: string; progId: number }
+export interface AttachedEvent {
+  event: 'attached'; name: string; section: string; progType: string; progId: number; attachTo?: string | null;
+  /** How an XDP or tc program holds its interface: all but tc-legacy detach when the loader dies (issue #11). */
+  mode?: 'xdp-link' | 'tcx' | 'tc-legacy';
+}
 export interface AttachFailedEvent {
   event: 'attach-failed'; name: string; section: string; errno: number; errnoName?: string; reason: string; libbpfLog?: string;
 }
@@ -54,12 +58,23 @@ export interface ProbeEvent {
   kprobes: boolean; uprobes: boolean; fentry: boolean; lockdown: string; euid: number;
   unprivilegedBpfDisabled?: number;
 }
+/**
+ * One batch of records from a ring buffer or perf event array, raw: several records per line
+ * keep 200k records/s cheap (issue #11). A ring buffer does not say which CPU wrote a record
+ * (cpu -1); a perf record's bytes are padded by the kernel to a multiple of 8 (plus 4).
+ */
+export interface RecordsEvent { event: 'records'; map: string; /** one per record */ cpus: number[]; /** base64 of each record's bytes */ data: string[] }
+/** Records the kernel could not deliver (perf: lost samples; ringbuf: reserve failures are invisible to user space, so only what libbpf reports). */
+export interface LostEvent { event: 'lost'; map: string; cpu?: number; count: number }
+/** Per-program runtime stats (BPF_ENABLE_STATS while the run is watched). Sent every second and at exit. */
+export interface StatsEvent { event: 'stats'; programs: { name: string; id: number; runCount: number; runTimeNs: number }[] }
+
 /** Events this version does not know are kept, so a newer loader never breaks an older client. */
 export interface OtherEvent { event: string; [key: string]: unknown }
 
 export type LoaderEvent =
   | ProgramEvent | AttachedEvent | AttachFailedEvent | ReadyEvent | DetachedEvent | DoneEvent
-  | TraceBusyEvent | LoaderErrorEvent | ProbeEvent | FixupEvent;
+  | TraceBusyEvent | LoaderErrorEvent | ProbeEvent | FixupEvent | RecordsEvent | LostEvent | StatsEvent;
 
 export type StreamItem =
   | { type: 'event'; event: LoaderEvent | OtherEvent }

@@ -251,6 +251,56 @@ export const KIND_INFO: Record<VerifierErrorKind, KindInfo> = {
     explanation: 'Before simulating anything the kernel checks the program\'s control-flow graph: every instruction must be reachable, jumps must stay inside the program, and the last instruction must be an exit or a jump. Such errors usually come from hand-written assembly.',
     docsLink: VERIFIER_DOCS,
   },
+  'variable-stack-access': {
+    title: 'Stack accessed at an offset known only at run time',
+    explanation: 'The offset into a stack buffer depends on a value the verifier only knows as a range. Programs without CAP_PERFMON may not do this at all (it could be abused under speculative execution); for the others every byte the range can reach must have been written first. Initialise the whole buffer, or index a map value (a per-CPU array entry) instead of a local array.',
+    docsLink: VERIFIER_DOCS,
+  },
+  'invalid-global-func-args': {
+    title: 'Call does not match the global function\'s argument types',
+    explanation: 'A global (non-static) function is verified once, on its own, assuming only what its prototype says; every call must then pass arguments of those types (a pointer to enough readable memory, the context, a number). The line before this message says which argument is wrong. Pass a matching argument, or make the function `static` so it is verified with each caller\'s real arguments.',
+    docsLink: 'https://docs.kernel.org/bpf/verifier.html',
+  },
+  'pointer-leak': {
+    title: 'Kernel address would leave the program',
+    explanation: 'Without CAP_PERFMON (or CAP_SYS_ADMIN) a program may not let a kernel address reach user space: not by storing a pointer into a map, returning it, or comparing it with anything but NULL (a comparison reveals its bits). Store or compare the data the pointer points to, not the pointer, or load the program with CAP_PERFMON.',
+    docsLink: VERIFIER_DOCS,
+  },
+  'map-type-not-allowed': {
+    title: 'Helper cannot be used with this map type',
+    explanation: 'Each map type works with its own set of helpers: a program array only with bpf_tail_call(), a ring buffer only with the bpf_ringbuf_* helpers, a perf event array with bpf_perf_event_output(), and so on. The message names the map type number and the helper; use the helper that goes with the map, or declare the map with the type the helper expects.',
+    docsLink: 'https://docs.kernel.org/bpf/maps.html',
+  },
+  'btf-access-out-of-bounds': {
+    title: 'Read outside the kernel struct the pointer points to',
+    explanation: 'The verifier knows this pointer\'s type from the kernel\'s BTF and allows reads only inside that struct: here the offset is past its end or before its start. This usually comes from a cast to the wrong struct or from pointer arithmetic; to reach the struct that contains this one, use bpf_core_cast() or a probe-read helper rather than subtracting from the pointer.',
+    docsLink: VERIFIER_DOCS,
+  },
+  'variable-ctx-access': {
+    title: 'Context field chosen at run time',
+    explanation: 'The kernel rewrites each access to the program\'s context into a load from the real kernel object, which it can only do when the offset is a constant. Read the fields with constant offsets (a switch over the index, or one read per field) instead of indexing the context with a variable.',
+    docsLink: VERIFIER_DOCS,
+  },
+  'release-unreferenced': {
+    title: 'Releasing something the program does not own',
+    explanation: 'A release function (bpf_task_release(), bpf_sk_release(), bpf_cgroup_release(), ...) gives back a reference the program acquired earlier. This pointer was only borrowed (from the context or a helper such as bpf_get_current_task_btf()), or was already released, so there is nothing to give back. Release only what an acquire function returned, once.',
+    docsLink: 'https://docs.kernel.org/bpf/kfuncs.html',
+  },
+  'kfunc-arg-type': {
+    title: 'Wrong argument type for a kernel function',
+    explanation: 'Kernel functions (kfuncs) check each argument against their BTF prototype: a pointer must point to the exact kernel struct they expect and be trusted (from the context, an acquire function or an RCU section), and memory arguments need a size the verifier can see. The message names the argument; pass a value of the expected type rather than casting another pointer to it.',
+    docsLink: 'https://docs.kernel.org/bpf/kfuncs.html',
+  },
+  'rcu-lock-misuse': {
+    title: 'RCU read-side section not balanced',
+    explanation: 'bpf_rcu_read_lock() opens a section in which the program may not sleep, and every path must close it with bpf_rcu_read_unlock() before returning, with no nesting and no unlock without a lock. Put the unlock before each return inside the section (or restructure so there is a single exit).',
+    docsLink: 'https://docs.kernel.org/bpf/kfuncs.html',
+  },
+  'unsupported-instruction': {
+    title: 'Instruction this kernel does not know',
+    explanation: 'The compiler emitted an instruction newer than this kernel: atomic operations that return the old value (__sync_fetch_and_add() whose result is used) need 5.12, and the -mcpu=v4 instructions (sign-extending loads, 32-bit jumps with long offsets) need 6.6. Do not use the returned value, compile with an older -mcpu (for example -mcpu=v3), or require a newer kernel.',
+    docsLink: 'https://docs.kernel.org/bpf/standardization/instruction-set.html',
+  },
   unknown: {
     title: 'Rejected by the verifier',
     explanation: 'The verifier rejected the program with a message this extension does not recognise yet. The message and the instructions leading to it show which check failed.',
@@ -471,5 +521,20 @@ export function explainVerifierError(input: VerifierErrorKind | VerifierReport |
   } catch {
     fix = undefined; // An odd source line must never cost the user the explanation.
   }
-  return { kind, ...KIND_INFO[kind], ...(fix ? { fix } : {}) };
+  return { kind, ...KIND_INFO[kind], ...kernelWording(input), ...(fix ? { fix } : {}) };
+}
+
+/**
+ * Explanations that depend on how this kernel worded the message: kernels before 6.x say
+ * `unknown func bpf_get_current_comm#16` for a helper they have but do not offer to this program
+ * type, which reads as "no such function" and is not what it means.
+ */
+function kernelWording(report: VerifierReport): Partial<KindInfo> {
+  if (report.kind !== 'helper-not-allowed') return {};
+  const unknown = /^unknown func (\w+)#(\d+)/m.exec(report.message);
+  if (!unknown) return {};
+  return {
+    title: `${unknown[1]} is not allowed for this program type on this kernel`,
+    explanation: `This kernel knows ${unknown[1]} (helper #${unknown[2]}) but does not offer it to this program type; it words that as "unknown func". Newer kernels offer more helpers to more program types, so the same program may load on a newer kernel. Use a helper this program type has on this kernel, or require a kernel that allows it.`,
+  };
 }

@@ -39,6 +39,16 @@ export const VERIFIER_ERROR_KINDS = [
   'call-stack-too-deep',
   'spin-lock-misuse',
   'invalid-control-flow',
+  'variable-stack-access',
+  'invalid-global-func-args',
+  'pointer-leak',
+  'map-type-not-allowed',
+  'btf-access-out-of-bounds',
+  'variable-ctx-access',
+  'release-unreferenced',
+  'kfunc-arg-type',
+  'rcu-lock-misuse',
+  'unsupported-instruction',
   'unknown',
 ] as const;
 
@@ -105,6 +115,35 @@ const num = (text: string | undefined): number | undefined => {
 
 /** Ordered: the first rule whose pattern matches any message line wins. */
 const RULES: Rule[] = [
+  // Listed first: the kernel prints an `R1 type=... expected=...` or `arg#0 ...` line before these
+  // summary lines, and the summary says what the program did wrong.
+  { pattern: /^Caller passes invalid args into (func#\d+)(?: \('(\w+)'\))?/, kind: 'invalid-global-func-args', facts: (m) => (m[2] ? { kfunc: m[2] } : {}) },
+  {
+    // 6.x wording first, then 5.x `invalid indirect read from stack R2 var_off (0x0; 0x7)+0 size 8`.
+    pattern: /^(?:(R\d+) variable stack access prohibited for !root|invalid (?:indirect |variable-offset )?(?:read from|write to|access to) stack (R\d+) var_off)/,
+    kind: 'variable-stack-access',
+    facts: (m) => ({ register: m[1] ?? m[2] }),
+  },
+  { pattern: /^(R\d+) (?:leaks addr|pointer comparison prohibited)/, kind: 'pointer-leak', facts: (m) => ({ register: m[1] }) },
+  { pattern: /^(?:leaking pointer from stack off|invalid return type \d+ of func|cannot return stack pointer to the caller)/, kind: 'pointer-leak' },
+  { pattern: /^cannot pass map_type (\d+) into func (\w+)#(\d+)/, kind: 'map-type-not-allowed', facts: (m) => ({ helper: m[2], helperId: num(m[3]) }) },
+  { pattern: /^(?:access beyond struct \S+ at off (-?\d+) size (\d+)|(R\d+) is ptr_\S+ invalid negative access: off=(-?\d+))/, kind: 'btf-access-out-of-bounds', facts: (m) => ({ offset: num(m[1] ?? m[4]), ...(m[2] ? { accessSize: num(m[2]) } : {}), ...(m[3] ? { register: m[3] } : {}) }) },
+  { pattern: /^variable ctx access var_off=\S+(?: \S+)? disallowed/, kind: 'variable-ctx-access' },
+  { pattern: /^(?:(R\d+) must be referenced when passed to release function|release kernel function (\S+) expects refcounted|(R\d+) must be referenced or trusted|arg \d+ is an unacquired reference)/, kind: 'release-unreferenced', facts: (m) => ({ ...(m[1] || m[3] ? { register: m[1] ?? m[3] } : {}), ...(m[2] ? { kfunc: m[2] } : {}) }) },
+  { pattern: /^program must be sleepable to call sleepable kfunc (\S+)/, kind: 'sleepable-helper', facts: (m) => ({ kfunc: m[1] }) },
+  {
+    pattern: /(?:rcu_read_lock|rcu_read_unlock|rcu read lock)/,
+    kind: (m) => (/sleepable/.test(m.input) ? 'sleepable-helper' : 'rcu-lock-misuse'),
+  },
+  // 5.x: a global function may take only the context, scalars (and later, sized memory).
+  { pattern: /^Arg#\d+ type \S+ in (\w+)\(\) is not supported yet/, kind: 'invalid-global-func-args', facts: (m) => ({ kfunc: m[1] }) },
+  // Instructions newer than the kernel (atomic fetch ops before 5.12, -mcpu=v4 before 6.6).
+  { pattern: /^(?:BPF_(?:STX|ST|LDX|LD|ALU|ALU64|JMP|JMP32|XADD|ATOMIC) uses reserved fields|unknown opcode [0-9a-f]+|invalid BPF_(?:ALU|LD_IMM|ATOMIC) opcode|BPF_ATOMIC uses invalid atomic opcode)/, kind: 'unsupported-instruction' },
+  { pattern: /^frame pointer is read only/, kind: 'write-to-read-only', facts: () => ({ register: 'R10' }) },
+  // kfunc argument checks (the helper ones read `R1 type=... expected=...`, matched further down).
+  { pattern: /^(?:kernel function (\S+) args#(\d+)|arg#\d+ pointer type .* must point to|Unrecognized arg#\d+ type|arg#\d+ expected pointer to (?:btf|an? )|(?:R\d+|arg#\d+) (?:is neither owning or non-owning ref|must be a rcu pointer|must have zero offset when passed to release func))/, kind: 'kfunc-arg-type', facts: (m) => (m[1] ? { kfunc: m[1] } : {}) },
+  // 5.x names the offset only: `invalid stack off=-520 size=8`.
+  { pattern: /^invalid stack off=(-?\d+) size=(\d+)/, kind: (m) => (Number(m[1]) < -512 || Number(m[1]) >= 0 ? 'stack-out-of-bounds' : 'uninitialized-stack-read'), facts: (m) => ({ offset: num(m[1]), accessSize: num(m[2]) }) },
   {
     pattern: /^(R\d+) invalid mem access '([^']*)'/,
     kind: (m, context) => {
@@ -159,7 +198,7 @@ const RULES: Rule[] = [
   { pattern: /^(?:invalid|unknown) func unknown#(\d+)/, kind: 'invalid-func-call', facts: (m) => ({ helperId: num(m[1]) }) },
   { pattern: /^unknown func (\w+)#(\d+)/, kind: 'helper-not-allowed', facts: (m) => ({ helper: m[1], helperId: num(m[2]) }) },
   { pattern: /^invalid func (\w+)#(\d+)/, kind: 'invalid-func-call', facts: (m) => ({ helper: m[1], helperId: num(m[2]) }) },
-  { pattern: /^(?:kernel function \S+ args#\d+|invalid kernel function call not eliminated|kfunc \S+ is not found|calling kernel function is not supported|function calls to other bpf functions are allowed for)/, kind: 'invalid-func-call' },
+  { pattern: /^(?:invalid kernel function call not eliminated|kfunc \S+ is not found|calling kernel function is not supported|function calls to other bpf functions are allowed for)/, kind: 'invalid-func-call' },
   { pattern: /^invalid bpf_context access off=(-?\d+) size=(\d+)/, kind: 'invalid-ctx-access', facts: (m) => ({ offset: num(m[1]), accessSize: num(m[2]) }) },
   { pattern: /^dereference of modified ctx ptr (R\d+) off=(-?\d+)/, kind: 'modified-ctx-pointer', facts: (m) => ({ register: m[1], offset: num(m[2]) }) },
   { pattern: /^(R\d+) !read_ok/, kind: 'uninitialized-register', facts: (m) => ({ register: m[1] }) },

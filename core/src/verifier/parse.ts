@@ -476,7 +476,10 @@ export class VerifierLogParser {
     const load = LOAD.exec(text);
     if (load) {
       const base = `R${load[2]}`;
-      const baseType = typeName(this.frameState(this.currentFrame).registers.get(base));
+      let baseType = typeName(this.frameState(this.currentFrame).registers.get(base));
+      // 5.x level 1 prints no state at all; a main program starts with the context in R1, so an
+      // R1 nothing has written yet is still the context.
+      if (baseType === 'unknown' && base === 'R1' && !this.origins.has('r1') && this.currentFrame === 0 && !this.subprogram) baseType = 'ctx';
       this.pendingOrigin.push([`r${load[1]}`, { kind: 'load', insn: index, baseType, baseRegister: base }]);
       return;
     }
@@ -508,7 +511,13 @@ export class VerifierLogParser {
 
   private branchSwitch(from: number, body: string): void {
     this.settlePrevious();
-    this.detailed = true;
+    if (this.lastInsn?.index === from) {
+      // Nothing of the path after the jump is left: 5.x level 1, which also prints `from A to B:`,
+      // erased it, and with it the source lines the kernel will not print again.
+      this.annotationStale = true;
+    } else {
+      this.detailed = true;
+    }
     // Level 2 keeps the whole log, so the last printed source line is still the kernel's
     // "previous line": annotations stay trustworthy. The path, though, now continues from `from`.
     let cut = -1;

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { Btf, parseBtf } from '../../../core/src/btf/reader';
+import { parseBtfOffThread } from '../btf-worker';
 import {
   addBtfTracepoints, btfFunctionNames, buildPrebuiltCatalog, catalogFromPrebuilt, KernelCatalogWithProvenance, LazyBtfLookup, parseFetchOutput,
   PrebuiltCatalog, SECTION_MARK, validatePrebuiltCatalog,
@@ -34,7 +35,8 @@ const FETCH_SCRIPT = [
   'cat "$T/available_filter_functions" > "$D/filter" 2>/dev/null &',
   'cat /sys/kernel/debug/kprobes/blacklist > "$D/blacklist" 2>/dev/null &',
   '(cd "$T/events" 2>/dev/null && head -n 100000 -- */*/format) > "$D/formats" 2>/dev/null &',
-  'if [ -n "$1" ]; then "$1" probe > "$D/probe" 2>&1 & fi',
+  // --calls: which helpers and kfuncs each program type may call (thousands of tiny loads, in the background like the reads).
+  'if [ -n "$1" ]; then "$1" probe --calls > "$D/probe" 2>&1 & fi',
   'wait',
   'm kallsyms; cat "$D/kallsyms"',
   'm filter; cat "$D/filter" 2>/dev/null',
@@ -161,7 +163,7 @@ export async function loadKernelCatalog(target: Target): Promise<{ catalog: Kern
       // The catalog is served now; the BTF (local: already read; remote: on its way) is parsed
       // when it is here and the first prototype question comes.
       const btfBytes = kernelBuild(target).then(({ btf }) => btf);
-      const catalog = catalogFromPrebuilt(prebuilt, LazyBtfLookup.deferred(btfBytes, (bytes) => parseBtf(bytes)));
+      const catalog = catalogFromPrebuilt(prebuilt, LazyBtfLookup.offThread(btfBytes, parseBtfOffThread));
       const totalMs = performance.now() - started;
       return {
         catalog: { ...catalog, origin: { source: 'cache', target: target.name, kernel: build.release, buildMs: totalMs } },
@@ -174,7 +176,7 @@ export async function loadKernelCatalog(target: Target): Promise<{ catalog: Kern
   const shared = readSystemCache(build.key, errors);
   if (shared) {
     const btfBytes = kernelBuild(target).then(({ btf }) => btf);
-    const catalog = catalogFromPrebuilt(shared, LazyBtfLookup.deferred(btfBytes, (bytes) => parseBtf(bytes)));
+    const catalog = catalogFromPrebuilt(shared, LazyBtfLookup.offThread(btfBytes, parseBtfOffThread));
     const totalMs = performance.now() - started;
     return {
       catalog: { ...catalog, origin: { source: 'cache', target: target.name, kernel: build.release, buildMs: totalMs } },
@@ -194,7 +196,10 @@ export async function loadKernelCatalog(target: Target): Promise<{ catalog: Kern
   // Built from the JSON rather than the objects in hand: its strings are fresh, while those are
   // slices of the ~10 MB fetch output and would keep all of it alive. It also is the cache's path.
   const catalog = catalogFromPrebuilt(JSON.parse(json) as PrebuiltCatalog,
-    fetched.btf ? LazyBtfLookup.of(fetched.btf) : new LazyBtfLookup(() => ({ btf: null, errors: ['the target has no usable BTF'] })));
+    // The fetch parsed the BTF for its function names; the lookups get their own copy from the
+    // worker, indexed there, so the server thread never builds the name index.
+    fetched.btf ? LazyBtfLookup.offThread(kernelBuild(target).then(({ btf }) => btf), parseBtfOffThread)
+      : new LazyBtfLookup(() => ({ btf: null, errors: ['the target has no usable BTF'] })));
   const totalMs = performance.now() - started;
   return {
     catalog: { ...catalog, origin: { source: 'live', target: target.name, kernel: build.release, buildMs: totalMs } },

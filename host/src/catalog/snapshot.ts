@@ -6,8 +6,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { brotliCompressSync, brotliDecompressSync, constants as zlib } from 'node:zlib';
-import { parseBtf } from '../../../core/src/btf/reader';
+import { promisify } from 'node:util';
+import { brotliCompressSync, brotliDecompress, brotliDecompressSync, constants as zlib } from 'node:zlib';
+import { parseBtfOffThread } from '../btf-worker';
 import { catalogFromPrebuilt, KernelCatalogWithProvenance, LazyBtfLookup, PrebuiltCatalog } from '../../../core/src/catalog/kernel-catalog';
 import { packageRoot } from '../paths';
 import { parseCatalogJson } from './fetch';
@@ -27,13 +28,14 @@ export function loadSnapshotCatalog(targetName: string, dir = snapshotDir()): { 
   if (!prebuilt) throw new Error(`the bundled catalog snapshot is unusable: ${error}`);
   const btfFile = path.join(dir, SNAPSHOT_BTF_FILE);
   const btf = fs.existsSync(btfFile)
-    // Decompressed only when a prototype or member is first asked for.
-    ? new LazyBtfLookup(() => parseBtf(brotliDecompressSync(fs.readFileSync(btfFile))))
+    // Decompressed on libuv's thread pool and parsed in a worker: the editor stays responsive.
+    ? LazyBtfLookup.offThread(fs.promises.readFile(btfFile).then((compressed) => promisify(brotliDecompress)(compressed)), parseBtfOffThread)
     : undefined;
   const catalog = catalogFromPrebuilt(prebuilt, btf);
   return {
     catalog: {
       ...catalog,
+      snapshot: `a bundled snapshot of ${prebuilt.provenance.kernel ?? 'another kernel'}`,
       origin: { source: 'snapshot', target: targetName, kernel: prebuilt.provenance.kernel ?? 'unknown kernel', buildMs: performance.now() - started },
     },
     errors: [],

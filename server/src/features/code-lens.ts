@@ -9,9 +9,12 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { lineOfSection } from '../../../core/src/report/source-map';
 import type { ReportProgram } from '../../../core/src/report/verify-report';
 import type { VerificationFeature } from './verification';
+import { ShowVerifierStateCommand } from '../../../protocol/src/protocol';
 
 /** The client command that runs a file's programs on the target; argument: the document URI. */
 export const RUN_COMMAND = 'bpfdev.run';
+/** The client command that opens the verifier view; arguments: the document URI, the program name. */
+export const SHOW_VERIFIER_STATE_COMMAND = ShowVerifierStateCommand;
 
 export class CodeLensFeature {
   private canRefresh = false;
@@ -45,6 +48,9 @@ export class CodeLensFeature {
       // An empty command id makes a lens plain text in VS Code: the stats are information, not a button.
       lenses.push({ range, command: { title: lensTitle(program), command: '' } });
       if (program.verdict === 'ok') lenses.push({ range, command: { title: 'Run', command: RUN_COMMAND, arguments: [uri] } });
+      if (program.verdict === 'ok' || program.verdict === 'rejected') {
+        lenses.push({ range, command: { title: 'Verifier state', command: SHOW_VERIFIER_STATE_COMMAND, arguments: [uri, program.name] } });
+      }
     }
     return lenses;
   }

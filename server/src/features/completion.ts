@@ -3,7 +3,7 @@
  * Lists go out lean (label, kind, short detail, edit); documentation, prototypes and the
  * program-signature edit come with `completionItem/resolve`, for the one item the user looks at.
  */
-import { CompletionItem, CompletionItemKind, CompletionList, CompletionParams, InsertTextFormat, TextDocuments } from 'vscode-languageserver/node';
+import { CompletionItem, CompletionItemKind, CompletionItemTag, CompletionList, CompletionParams, InsertTextFormat, TextDocuments } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import {
   doComplete, resolveCompletionItem, CompletionData, CompletionItem as CoreItem, CompletionKind,
@@ -97,6 +97,7 @@ function toLspItem(document: TextDocument, item: CoreItem): CompletionItem {
   if (item.additionalTextEdits?.length) {
     result.additionalTextEdits = item.additionalTextEdits.map((edit) => ({ range: toRange(document, edit), newText: edit.newText }));
   }
+  if (item.deprecated) result.tags = [CompletionItemTag.Deprecated];
   if (item.retrigger) result.command = { title: 'more', command: 'editor.action.triggerSuggest' };
   if (item.data) {
     const data: ResolveData = { uri: document.uri, version: document.version, rangeStart: item.range.start, rangeEnd: item.range.end, core: item.data };

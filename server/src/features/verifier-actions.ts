@@ -10,6 +10,7 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { QuickFix } from '../../../core/src/verifier/explain';
 import { computeAttachTargetEdits, computeFixEdits, FixEdits } from '../../../core/src/verifier/fixes';
 import type { VerificationFeature } from './verification';
+import { SHOW_VERIFIER_STATE_COMMAND } from './code-lens';
 
 interface DiagnosticData {
   program?: string;
@@ -35,6 +36,11 @@ export class VerifierActionsFeature {
     const actions: CodeAction[] = [];
     for (const diagnostic of params.context.diagnostics) {
       if (diagnostic.source !== 'verifier' && diagnostic.source !== 'attach') continue;
+      const program = (diagnostic.data as DiagnosticData | undefined)?.program;
+      if (diagnostic.source === 'verifier' && program) {
+        // Not an edit: opens the step-through view of the log that led to this diagnostic.
+        actions.push({ title: 'Show verifier state', kind: CodeActionKind.QuickFix, diagnostics: [diagnostic], command: { title: 'Show verifier state', command: SHOW_VERIFIER_STATE_COMMAND, arguments: [uri, program] } });
+      }
       for (const fix of fixesFor(text, diagnostic)) {
         actions.push({
           title: fix.title, kind: CodeActionKind.QuickFix, diagnostics: [diagnostic], isPreferred: fix.preferred,
