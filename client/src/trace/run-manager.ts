@@ -7,10 +7,12 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { compileForTarget, CompileOptions } from '../../../host/src/compile';
 import { RunSession } from '../../../host/src/loader';
+// Without a decoder the session hands records over undecoded (bytes as hex in `raw`).
+import type { DecodedRecord as SessionRecord } from '../../../host/src/loader';
 import type { TargetManager } from '../targets/target-manager';
 import type { Log } from '../log';
 import { TraceBuffer } from '../../../core/src/trace/trace-buffer';
-import { CostTracker, ProgramStatsSample } from '../../../core/src/events/stats';
+import { CostTracker } from '../../../core/src/events/stats';
 import { objectWithKnobs, parseKnobFlags } from '../../../host/src/knobs';
 import type { DecodedRecord } from '../../../core/src/events/record';
 import { recordDecoder, RecordDecoder } from './record-decoder';
@@ -67,7 +69,8 @@ export interface EventBatch {
   lost: Map<string, number>;
 }
 
-interface PendingRecord { run: ActiveRun; map: string; cpu: number; data: string; time: number }
+/** As the session delivers it (undecoded: `raw` hex), until a flush decodes the ones kept. */
+interface PendingRecord { run: ActiveRun; map: string; cpu: number; raw: string; time: number }
 
 /** Trace lines of one flush interval, and how many were dropped since the previous one. */
 export interface TraceBatch {
@@ -176,15 +179,10 @@ export class RunManager implements vscode.Disposable {
     this.runs.add(run);
     this.changed.fire();
     session.on('trace', (line) => this.onTrace(line));
+    session.on('records', (records) => this.onRecords(run, records));
+    session.on('lost', (lost) => { this.lostSinceFlush.set(lost.map, (this.lostSinceFlush.get(lost.map) ?? 0) + lost.count); this.schedule(); });
+    session.on('stats', (stats) => { run.costs.update(stats.programs, Number(process.hrtime.bigint())); this.statsChanged.fire(run); });
     session.on('event', (event) => {
-      switch (event.event) {
-        case 'records': this.onRecords(run, event as unknown as RecordsEvent); return;
-        case 'lost': { const lost = event as unknown as LostEvent; this.lostSinceFlush.set(lost.map, (this.lostSinceFlush.get(lost.map) ?? 0) + lost.count); this.schedule(); return; }
-        case 'stats':
-          run.costs.update((event as unknown as { programs: ProgramStatsSample[] }).programs, Number(process.hrtime.bigint()));
-          this.statsChanged.fire(run);
-          return;
-      }
       this.log.info(`[${path.basename(file)}] ${JSON.stringify(event)}`);
     });
     if (options.durationSeconds && options.durationSeconds > 0) {
@@ -256,11 +254,11 @@ export class RunManager implements vscode.Disposable {
     this.schedule();
   }
 
-  /** Records stay base64 until a flush: only those the ring keeps are ever decoded. */
-  private onRecords(run: ActiveRun, event: RecordsEvent): void {
+  /** Records stay hex until a flush: only those the ring keeps are ever decoded. */
+  private onRecords(run: ActiveRun, records: readonly SessionRecord[]): void {
     const time = Date.now();
-    for (let index = 0; index < event.data.length; index++) {
-      const dropped = this.events.push({ run, map: event.map, cpu: event.cpus[index] ?? -1, data: event.data[index]!, time });
+    for (const { map, cpu, raw } of records) {
+      const dropped = this.events.push({ run, map, cpu, raw: raw ?? '', time });
       if (dropped) this.droppedSinceFlush.set(dropped.map, (this.droppedSinceFlush.get(dropped.map) ?? 0) + 1);
     }
     this.schedule();
@@ -273,8 +271,8 @@ export class RunManager implements vscode.Disposable {
   private flushEvents(): void {
     const { lines: pending } = this.events.drain();
     if (!pending.length && !this.droppedSinceFlush.size && !this.lostSinceFlush.size) return;
-    const records = pending.map(({ run, map, cpu, data, time }): TimedRecord => ({
-      map, cpu, time: new Date(time).toISOString(), ...run.decoder.decode(map, Buffer.from(data, 'base64')),
+    const records = pending.map(({ run, map, cpu, raw, time }): TimedRecord => ({
+      map, cpu, time: new Date(time).toISOString(), ...run.decoder.decode(map, Buffer.from(raw, 'hex')),
     }));
     const batch = { records, dropped: this.droppedSinceFlush, lost: this.lostSinceFlush };
     this.lostSinceFlush = new Map();
@@ -291,10 +289,6 @@ export class RunManager implements vscode.Disposable {
     if (lines.length) this.output.append(lines.join('\n') + '\n');
   }
 }
-
-/** The contract's loader events (core/src/loader/events.ts once they are declared there). */
-interface RecordsEvent { event: 'records'; map: string; cpus: number[]; data: string[] }
-interface LostEvent { event: 'lost'; map: string; cpu?: number; count: number }
 
 /** Run options the loader session takes; only those set, so an older loader sees its old argv. */
 function runArguments(options: RunOptions): { only?: string[]; skip?: string[]; iface?: string } {
