@@ -24,7 +24,10 @@ export class RemoteTarget implements Target {
   private workDir?: Promise<string>;
   private readonly uploaded = new Map<string, Promise<string>>();
 
-  constructor(readonly connection: SshConnection) {}
+  constructor(readonly connection: SshConnection) {
+    // Every target asks who the host is first; its shell's login starts now (issue #10).
+    connection.prewarm();
+  }
 
   static async connect(hostSpec: string, callbacks: SshCallbacks): Promise<RemoteTarget> {
     return new RemoteTarget(await SshConnection.connect(hostSpec, callbacks));

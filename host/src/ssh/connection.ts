@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import { EventEmitter } from 'node:events';
 import { Duplex, PassThrough } from 'node:stream';
 import { AnyAuthMethod, Client, ClientChannel, ConnectConfig, NextAuthHandler, utils } from 'ssh2';
-import { shellCommand } from '../../../core/src/ssh/shell-quote';
+import { quoteShellArgument, shellCommand } from '../../../core/src/ssh/shell-quote';
 import type { ExecOptions, ExecResult, TargetProcess } from '../target';
 import { describeHostKey, KnownHostsStore, OfferedHostKey } from './known-hosts-store';
 import { ResolvedHost, resolveHost } from './hosts';
@@ -151,23 +151,17 @@ export class SshConnection extends EventEmitter<{ close: [Error | undefined] }> 
     return this.execCommand(shellCommand(argv), options);
   }
 
-  /** For commands we compose ourselves from quoted parts (pipelines). Never pass user text here unquoted. */
-  execCommand(command: string, options: ExecOptions = {}): Promise<ExecResult> {
-    return new Promise((resolve, reject) => {
-      this.channel(command).then((stream) => {
-        const stdout: Buffer[] = [];
-        const stderr: Buffer[] = [];
-        let timer: NodeJS.Timeout | undefined;
-        if (options.timeoutMs) timer = setTimeout(() => stream.close(), options.timeoutMs);
-        stream.on('data', (chunk: Buffer) => stdout.push(chunk));
-        stream.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-        stream.on('close', (code: number | null, signal?: string) => {
-          if (timer) clearTimeout(timer);
-          resolve({ code: code ?? null, signal: (signal ? `SIG${signal}` : null) as NodeJS.Signals | null, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr).toString('utf8') });
-        });
-        stream.end(options.input ? Buffer.from(options.input) : undefined);
-      }, reject);
-    });
+  /**
+   * For commands we compose ourselves from quoted parts (pipelines). Never pass user text here unquoted.
+   * Runs in one of the connection's session shells (see SessionShell): a round trip, not a login.
+   */
+  async execCommand(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    const shell = await this.idleShell();
+    try {
+      return await shell.run(command, options.input ? Buffer.from(options.input) : undefined, options.timeoutMs);
+    } finally {
+      this.releaseShell(shell);
+    }
   }
 
   /**
@@ -185,8 +179,13 @@ export class SshConnection extends EventEmitter<{ close: [Error | undefined] }> 
     let channel: ClientChannel | undefined;
     let pendingKill = false;
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-      this.channel(command).then((stream) => {
+      this.takeSpareChannel().then((stream) => {
         channel = stream;
+        // The spare shell reads exactly this many bytes and execs the command in its place, so
+        // the command's stdin is the channel itself: our EOF is its EOF (the detach guarantee).
+        const script = Buffer.from(command);
+        stream.write(`${script.length}\n`);
+        stream.write(script);
         stdin.pipe(stream);
         stream.pipe(stdout);
         stream.stderr.pipe(stderr);
@@ -213,17 +212,23 @@ export class SshConnection extends EventEmitter<{ close: [Error | undefined] }> 
     };
   }
 
-  upload(localPath: string, remotePath: string, mode = 0o600): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.client.sftp((error, sftp) => {
-        if (error) return reject(new SshError(`SFTP is not available on ${this.host.alias}: ${error.message}`, 'CONNECT_FAILED', 'enable the sftp subsystem in sshd_config'));
-        sftp.fastPut(localPath, remotePath, { mode }, (putError) => {
-          sftp.end();
-          if (putError) reject(new SshError(`uploading to ${this.host.alias}:${remotePath} failed: ${putError.message}`, 'CONNECT_FAILED'));
-          else resolve();
-        });
-      });
-    });
+  /** Writes a local file on the host through a session shell (no SFTP subsystem, so no extra login). */
+  async upload(localPath: string, remotePath: string, mode = 0o600): Promise<void> {
+    const content = await fs.promises.readFile(localPath);
+    const result = await this.execCommand(
+      `umask 077 && cat > ${quoteShellArgument(remotePath)} && chmod ${mode.toString(8)} ${quoteShellArgument(remotePath)}`, { input: content });
+    if (result.code !== 0) throw new SshError(`uploading to ${this.host.alias}:${remotePath} failed: ${result.stderr.trim()}`, 'CONNECT_FAILED');
+  }
+
+  /**
+   * Opens the first session shell now (and, for a caller about to run something, the spare
+   * that spawn execs into), so the logins they cost (the user's shell rc runs for each
+   * channel) overlap the caller's own first steps.
+   */
+  prewarm(options: { spawn?: boolean } = {}): void {
+    if (this.closed) return;
+    if (this.live.size === 0 && this.opening === 0) this.openShell().then((shell) => this.releaseShell(shell), () => undefined);
+    if (options.spawn) this.spare ??= this.openSpare();
   }
 
   /** A TCP stream to host:port as seen from this host (for ProxyJump). */
@@ -241,6 +246,70 @@ export class SshConnection extends EventEmitter<{ close: [Error | undefined] }> 
     });
   }
 
+  private readonly live = new Set<SessionShell>();
+  private readonly idle: SessionShell[] = [];
+  private readonly waiting: ((shell: SessionShell | undefined) => void)[] = [];
+  private opening = 0;
+  private spare: Promise<ClientChannel> | undefined;
+
+  /**
+   * An idle session shell. Another one (another login) opens only when every shell is busy and
+   * none is on its way, up to MAX_SHELLS; otherwise the command waits its turn.
+   */
+  private async idleShell(): Promise<SessionShell> {
+    for (;;) {
+      const ready = this.idle.pop();
+      if (ready) return ready;
+      if (this.opening === 0 && this.live.size < MAX_SHELLS) {
+        const shell = await this.openShell();
+        return shell;
+      }
+      const handed = await new Promise<SessionShell | undefined>((resolve) => this.waiting.push(resolve));
+      if (handed) return handed;
+    }
+  }
+
+  private releaseShell(shell: SessionShell): void {
+    // A dead shell already woke a waiter (see openShell), who opens another.
+    if (shell.dead) return;
+    const next = this.waiting.shift();
+    if (next) next(shell);
+    else this.idle.push(shell);
+  }
+
+  private async openShell(): Promise<SessionShell> {
+    this.opening++;
+    let shell: SessionShell;
+    try {
+      shell = new SessionShell(await this.channel(SESSION_SHELL), this.host.alias);
+    } finally {
+      this.opening--;
+    }
+    this.live.add(shell);
+    shell.once('dead', () => {
+      this.live.delete(shell);
+      const index = this.idle.indexOf(shell);
+      if (index !== -1) this.idle.splice(index, 1);
+      this.waiting.shift()?.(undefined);
+    });
+    return shell;
+  }
+
+  private openSpare(): Promise<ClientChannel> {
+    const spare = this.channel(SPARE_SHELL);
+    spare.catch(() => { if (this.spare === spare) this.spare = undefined; });
+    return spare;
+  }
+
+  private async takeSpareChannel(): Promise<ClientChannel> {
+    const taken = this.spare ?? this.openSpare();
+    this.spare = undefined;
+    const channel = await taken;
+    // A connection that spawned once (a run, a restart) likely spawns again: keep one ready.
+    if (!this.closed) this.spare = this.openSpare();
+    return channel;
+  }
+
   private channel(command: string): Promise<ClientChannel> {
     if (this.closed) return Promise.reject(new SshError(`the connection to ${this.host.alias} is closed`, 'DISCONNECTED'));
     return new Promise((resolve, reject) => {
@@ -248,6 +317,102 @@ export class SshConnection extends EventEmitter<{ close: [Error | undefined] }> 
         ? reject(new SshError(`cannot run a command on ${this.host.alias}: ${error.message}`, 'DISCONNECTED'))
         : resolve(stream));
     });
+  }
+}
+
+/** Session shells at once per connection (sshd allows 10 channels by default; spawns need theirs). */
+const MAX_SHELLS = 3;
+
+/**
+ * Issue #10: sshd runs every channel's command through the user's login shell, whose rc files
+ * may take a second (conda, pyenv, corporate profiles). A session shell pays that once and then
+ * runs each command we send it. Requests are `SCRIPT_LEN INPUT_LEN\n` + script + input; the reply
+ * is `CODE STDOUT_LEN STDERR_LEN\n` + stdout + stderr. Lengths, not markers, so any bytes pass.
+ * `read` (a builtin that never reads past the newline) and `head -c` consume exactly their share
+ * of stdin, which is why the loop is the `-c` argument and not a script the shell reads ahead of.
+ * Each command runs in its own `sh` with stdin from its input file, never from the channel.
+ */
+const SESSION_LOOP = [
+  'd=$(mktemp -d) || exit 1',
+  'trap \'rm -rf "$d"\' EXIT',
+  'while read -r n m; do',
+  'head -c "$n" >"$d/s"',
+  'if [ "$m" -gt 0 ]; then head -c "$m" >"$d/i"; else : >"$d/i"; fi',
+  'sh "$d/s" <"$d/i" >"$d/o" 2>"$d/e"; r=$?',
+  'printf \'%s %s %s\\n\' "$r" $(wc -c <"$d/o") $(wc -c <"$d/e")',
+  'cat "$d/o" "$d/e"',
+  'done',
+].join('\n');
+const SESSION_SHELL = `exec sh -c ${quoteShellArgument(SESSION_LOOP)}`;
+/** Waits for one length-prefixed command and becomes it (exec), keeping the channel as its stdin. */
+const SPARE_SHELL = `exec sh -c ${quoteShellArgument('read -r n && c=$(head -c "$n") && eval "$c"')}`;
+
+class SessionShell extends EventEmitter<{ dead: [] }> {
+  dead = false;
+  private buffer: Buffer = Buffer.alloc(0);
+  private pending: { resolve: (result: ExecResult) => void; reject: (error: Error) => void; header?: { code: number; out: number; err: number } } | undefined;
+
+  constructor(private readonly stream: ClientChannel, private readonly alias: string) {
+    super();
+    stream.on('data', (chunk: Buffer) => {
+      this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
+      this.drain();
+    });
+    stream.stderr.resume();
+    stream.on('close', () => this.kill(new SshError(`the command shell on ${alias} closed`, 'DISCONNECTED')));
+  }
+
+  run(script: string, input: Buffer | undefined, timeoutMs: number | undefined): Promise<ExecResult> {
+    if (this.dead) return Promise.reject(new SshError(`the command shell on ${this.alias} closed`, 'DISCONNECTED'));
+    const body = Buffer.from(script);
+    return new Promise<ExecResult>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      // A command past its time takes its shell with it: the shell cannot be interrupted mid-command.
+      if (timeoutMs) timer = setTimeout(() => this.kill(undefined), timeoutMs);
+      const done = (result: ExecResult | Error) => {
+        if (timer) clearTimeout(timer);
+        if (result instanceof Error) reject(result);
+        else resolve(result);
+      };
+      this.pending = { resolve: done, reject: done };
+      this.stream.write(`${body.length} ${input?.length ?? 0}\n`);
+      this.stream.write(body);
+      if (input?.length) this.stream.write(input);
+    });
+  }
+
+  private drain(): void {
+    const pending = this.pending;
+    if (!pending) return;
+    if (!pending.header) {
+      const newline = this.buffer.indexOf(0x0a);
+      if (newline === -1) return;
+      const [code, out, err] = this.buffer.subarray(0, newline).toString('latin1').trim().split(/\s+/).map(Number);
+      pending.header = { code, out, err };
+      this.buffer = this.buffer.subarray(newline + 1);
+    }
+    const { code, out, err } = pending.header;
+    if (this.buffer.length < out + err) return;
+    const stdout = Buffer.from(this.buffer.subarray(0, out));
+    const stderr = this.buffer.subarray(out, out + err).toString('utf8');
+    this.buffer = this.buffer.subarray(out + err);
+    this.pending = undefined;
+    // sh reports death by signal N as 128+N, as a login shell's exec would have.
+    pending.resolve({ code, signal: null, stdout, stderr });
+  }
+
+  /** Ends the shell: a timed-out command's result is a closed channel (code null), as before. */
+  private kill(error: Error | undefined): void {
+    if (this.dead) return;
+    this.dead = true;
+    const pending = this.pending;
+    this.pending = undefined;
+    if (pending) {
+      if (error) pending.reject(error);
+      else pending.resolve({ code: null, signal: null, stdout: Buffer.alloc(0), stderr: 'timed out' });
+    }
+    this.stream.close();
+    this.emit('dead');
   }
 }
 
