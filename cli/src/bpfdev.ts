@@ -6,18 +6,26 @@ import { parseArgs } from 'node:util';
 import { runVerify } from './verify-command';
 import { runRun } from './run-command';
 import { runHost } from './host-command';
+import { collectHosts } from './targets';
 import { runSetup } from './setup-command';
 
 const USAGE = `usage:
   bpfdev verify INPUT... [--json]              compile, load in the target's verifier, report diagnostics;
                                                INPUT: a source, a directory (its *.bpf.c, and *.c with SEC("...")),
                                                or an object built with clang -g; exit 1 when anything fails
-  bpfdev run FILE.bpf.c [--duration SECONDS]   compile, attach on the target, stream trace_pipe until Ctrl-C
+  bpfdev verify INPUT... --host A --host B     every target at once: a program x kernel matrix (verdict, insns, stack, time)
+  bpfdev verify INPUT... --baseline OLD.json [--max-growth PCT]
+                                               compare with an earlier --json run; exit 1 on ok->rejected/unsupported
+                                               or insns processed grown more than PCT (default 10), per program and target
+  bpfdev run FILE.bpf.c [--duration SECONDS]   compile, attach on the target, stream trace_pipe until Ctrl-C;
+                                               with several targets, every line is tagged [host]
   bpfdev host [--json]                         what the target can do: kernel, BTF, kprobes, fentry, privilege...
   bpfdev setup [--yes] [--user NAME]           let a normal user load BPF programs without sudo (capability-enabled loader)
   bpfdev setup --undo [--yes]                  remove what setup installed
 options:
-  --host HOST              target host: an ~/.ssh/config alias, user@host[:port], or local (default)
+  --host HOST              target host: an ~/.ssh/config alias, user@host[:port], or local (default); repeatable
+  --hosts-file FILE        more targets, one per line (# comments)
+  --inventory FILE --group NAME  the hosts of an Ansible inventory group (read with ansible-inventory --list)
   --trust-host-key SHA256:...  accept this exact host key fingerprint when the host is not in known_hosts
   --remote-compile         compile on the target host with its clang (default: here)
   --clang PATH             clang to use (default: clang)
@@ -38,7 +46,12 @@ async function main(argv: string[]): Promise<number> {
       duration: { type: 'string' },
       clang: { type: 'string' },
       cflags: { type: 'string' },
-      host: { type: 'string' },
+      host: { type: 'string', multiple: true },
+      'hosts-file': { type: 'string' },
+      inventory: { type: 'string' },
+      group: { type: 'string' },
+      baseline: { type: 'string' },
+      'max-growth': { type: 'string' },
       'trust-host-key': { type: 'string' },
       'remote-compile': { type: 'boolean', default: false },
       yes: { type: 'boolean', short: 'y', default: false },
@@ -47,8 +60,15 @@ async function main(argv: string[]): Promise<number> {
     },
   });
   if (command === 'setup') return runSetup({ undo: values.undo ?? false, yes: values.yes ?? false, ...(values.user ? { user: values.user } : {}) });
-  const target = { host: values.host, trustHostKey: values['trust-host-key'] };
-  if (command === 'host') return runHost({ json: values.json ?? false, target });
+  const hosts = await collectHosts({ hosts: values.host ?? [], hostsFile: values['hosts-file'], inventory: values.inventory, group: values.group });
+  const target = { host: hosts[0], trustHostKey: values['trust-host-key'] };
+  if (command === 'host') {
+    if (hosts.length > 1) {
+      process.stderr.write('bpfdev host: one target at a time\n');
+      return 2;
+    }
+    return runHost({ json: values.json ?? false, target });
+  }
   const compile = {
     clang: values.clang,
     extraFlags: values.cflags ? values.cflags.split(/\s+/).filter(Boolean) : [],
@@ -59,7 +79,12 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`bpfdev verify: expected at least one INPUT\n\n${USAGE}`);
       return 2;
     }
-    return runVerify(positionals, { json: values.json ?? false, compile, target });
+    const maxGrowth = values['max-growth'] === undefined ? 10 : Number(values['max-growth']);
+    if (!(maxGrowth >= 0)) {
+      process.stderr.write(`bpfdev verify: --max-growth wants a percentage, not "${values['max-growth']}"\n`);
+      return 2;
+    }
+    return runVerify(positionals, { json: values.json ?? false, compile, target, hosts, maxGrowthPercent: maxGrowth, ...(values.baseline ? { baseline: values.baseline } : {}) });
   }
   const file = positionals[0];
   if (!file || positionals.length > 1) {
@@ -73,7 +98,7 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write(`bpfdev run: --duration wants a positive number of seconds, not "${values.duration}"\n`);
         return 2;
       }
-      return runRun(file, { durationSeconds: duration, compile, target });
+      return runRun(file, { durationSeconds: duration, compile, target, hosts });
     }
     default:
       process.stderr.write(`bpfdev: unknown command "${command}"\n\n${USAGE}`);

@@ -125,12 +125,22 @@ export class RemoteTarget implements Target {
   }
 
   private identify() {
-    // One round trip for everything about the host that does not change while connected.
+    // One round trip for everything about the host that does not change while connected, and
+    // the private work dir made on the way (chmod too: `mkdir -p -m` leaves an existing one's
+    // mode alone). Hashing the BTF (~6 MB) costs a few hundred ms of the host's CPU; BTF cannot
+    // change without a reboot, so its digest is kept per boot id and read back on later connections.
     this.identity ??= (async () => {
-      const result = await this.connection.execCommand(
-        'uname -m; uname -r; printf "%s\\n" "$HOME"; id -u; (sha256sum /sys/kernel/btf/vmlinux 2>/dev/null || echo -) | cut -c1-16');
-      const [arch, release, home, uid, digest] = result.stdout.toString('utf8').split('\n');
-      if (result.code !== 0 || !arch || !release) throw new TargetError(`cannot identify ${this.name}: ${result.stderr.trim()}`, 'EIO');
+      const result = await this.connection.execCommand([
+        'uname -rm', 'u=$(id -u)', 'printf "%s\\n%s\\n" "$HOME" "$u"', 'c="$HOME/.cache/bpfdev-$u"',
+        '{ [ -d "$c" ] || mkdir -p -m 700 -- "$c"; } && chmod 700 -- "$c" && printf "%s\\n" "$c" || echo',
+        'read -r b </proc/sys/kernel/random/boot_id 2>/dev/null || b=',
+        'if [ -n "$b" ] && [ -s "$c/btf-digest-$b" ]; then read -r x <"$c/btf-digest-$b"; echo "$x"',
+        'else x=$( (sha256sum /sys/kernel/btf/vmlinux 2>/dev/null || echo -) | cut -c1-16); echo "$x"; [ -n "$b" ] && [ -d "$c" ] && echo "$x" >"$c/btf-digest-$b"; fi',
+      ].join('; '));
+      const [machine, home, uid, dir, digest] = result.stdout.toString('utf8').split('\n');
+      const [release, arch] = (machine ?? '').split(' ');
+      if (!arch || !release) throw new TargetError(`cannot identify ${this.name}: ${result.stderr.trim()}`, 'EIO');
+      if (dir) this.workDir ??= Promise.resolve(dir);
       return { arch, release, home: home || '/tmp', uid: Number(uid), btfDigest: /^[0-9a-f]{16}$/.test(digest ?? '') ? digest : undefined };
     })();
     return this.identity;
@@ -168,6 +178,7 @@ export class RemoteTarget implements Target {
   private privateDir(): Promise<string> {
     this.workDir ??= (async () => {
       const { home, uid } = await this.identify();
+      // identify() made it and set workDir; this runs only when it could not.
       const dir = `${home}/.cache/bpfdev-${uid}`;
       // chmod too: `mkdir -p -m` leaves the mode of an existing directory alone.
       const made = await this.connection.exec(['sh', '-c', 'mkdir -p -m 700 -- "$1" && chmod 700 -- "$1"', 'mkdir', dir]);

@@ -6,6 +6,7 @@
  * Secrets (passphrases, passwords) come from the `askSecret` callback each time they are
  * needed and are never logged or stored here; the VS Code client backs it with SecretStorage.
  */
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { EventEmitter } from 'node:events';
 import { Duplex, PassThrough } from 'node:stream';
@@ -281,7 +282,8 @@ export class SshConnection extends EventEmitter<{ close: [Error | undefined] }> 
     this.opening++;
     let shell: SessionShell;
     try {
-      shell = new SessionShell(await this.channel(SESSION_SHELL), this.host.alias);
+      const mark = `bpfdev-${randomBytes(12).toString('hex')}`;
+      shell = new SessionShell(await this.channel(SessionShell.command(mark)), this.host.alias, mark);
     } finally {
       this.opening--;
     }
@@ -326,36 +328,50 @@ const MAX_SHELLS = 3;
 /**
  * Issue #10: sshd runs every channel's command through the user's login shell, whose rc files
  * may take a second (conda, pyenv, corporate profiles). A session shell pays that once and then
- * runs each command we send it. Requests are `SCRIPT_LEN INPUT_LEN\n` + script + input; the reply
- * is `CODE STDOUT_LEN STDERR_LEN\n` + stdout + stderr. Lengths, not markers, so any bytes pass.
- * `read` (a builtin that never reads past the newline) and `head -c` consume exactly their share
- * of stdin, which is why the loop is the `-c` argument and not a script the shell reads ahead of.
- * Each command runs in its own `sh` with stdin from its input file, never from the channel.
+ * runs each command we send it, in its own `sh` (so no command can change the loop's state).
+ *
+ * Request: `c INPUT_LEN SCRIPT` on one line, or `f INPUT_LEN SCRIPT_LEN` when the script spans
+ * lines, then the input bytes, then (for `f`) the script bytes. `read` (a builtin that
+ * never reads past the newline) and `head -c` consume exactly their share of the channel, which
+ * is why the loop is the `-c` argument rather than a script the shell would read ahead of.
+ * Reply: the command's stdout as it comes, `\n<MARK>o CODE\n`, its stderr, `\n<MARK>e\n`. The
+ * marker is random per shell; stdout streams (a catalog is megabytes) and a command costs one
+ * process, which matters on a loaded host where every fork takes tens of milliseconds.
  */
-const SESSION_LOOP = [
-  'd=$(mktemp -d) || exit 1',
-  'trap \'rm -rf "$d"\' EXIT',
-  'while read -r n m; do',
-  'head -c "$n" >"$d/s"',
-  'if [ "$m" -gt 0 ]; then head -c "$m" >"$d/i"; else : >"$d/i"; fi',
-  'sh "$d/s" <"$d/i" >"$d/o" 2>"$d/e"; r=$?',
-  'printf \'%s %s %s\\n\' "$r" $(wc -c <"$d/o") $(wc -c <"$d/e")',
-  'cat "$d/o" "$d/e"',
-  'done',
-].join('\n');
-const SESSION_SHELL = `exec sh -c ${quoteShellArgument(SESSION_LOOP)}`;
+function sessionLoop(mark: string): string {
+  return [
+    'd=$(mktemp -d) || exit 1',
+    'trap \'rm -rf "$d"\' EXIT',
+    'while read -r k m s; do',
+    'i=/dev/null; if [ "$m" -gt 0 ]; then head -c "$m" >"$d/i"; i="$d/i"; fi',
+    'if [ "$k" = f ]; then head -c "$s" >"$d/s"; sh "$d/s" <"$i" 2>"$d/e"; else sh -c "$s" <"$i" 2>"$d/e"; fi; r=$?',
+    `printf '\\n${mark}o %s\\n' "$r"`,
+    'if [ -s "$d/e" ]; then cat "$d/e"; fi',
+    `printf '\\n${mark}e\\n'`,
+    'done',
+  ].join('\n');
+}
 /** Waits for one length-prefixed command and becomes it (exec), keeping the channel as its stdin. */
 const SPARE_SHELL = `exec sh -c ${quoteShellArgument('read -r n && c=$(head -c "$n") && eval "$c"')}`;
 
 class SessionShell extends EventEmitter<{ dead: [] }> {
   dead = false;
-  private buffer: Buffer = Buffer.alloc(0);
-  private pending: { resolve: (result: ExecResult) => void; reject: (error: Error) => void; header?: { code: number; out: number; err: number } } | undefined;
+  private readonly stdoutEnd: Buffer;
+  private readonly stderrEnd: Buffer;
+  private chunks: Buffer[] = [];
+  private scanned = 0;
+  private pending: { resolve: (result: ExecResult | Error) => void; stdout?: Buffer; code?: number } | undefined;
 
-  constructor(private readonly stream: ClientChannel, private readonly alias: string) {
+  static command(mark: string): string {
+    return `exec sh -c ${quoteShellArgument(sessionLoop(mark))}`;
+  }
+
+  constructor(private readonly stream: ClientChannel, private readonly alias: string, mark: string) {
     super();
+    this.stdoutEnd = Buffer.from(`\n${mark}o `);
+    this.stderrEnd = Buffer.from(`\n${mark}e\n`);
     stream.on('data', (chunk: Buffer) => {
-      this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
+      this.chunks.push(chunk);
       this.drain();
     });
     stream.stderr.resume();
@@ -365,40 +381,53 @@ class SessionShell extends EventEmitter<{ dead: [] }> {
   run(script: string, input: Buffer | undefined, timeoutMs: number | undefined): Promise<ExecResult> {
     if (this.dead) return Promise.reject(new SshError(`the command shell on ${this.alias} closed`, 'DISCONNECTED'));
     const body = Buffer.from(script);
+    const oneLine = !/[\n\r]/.test(script);
     return new Promise<ExecResult>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       // A command past its time takes its shell with it: the shell cannot be interrupted mid-command.
       if (timeoutMs) timer = setTimeout(() => this.kill(undefined), timeoutMs);
-      const done = (result: ExecResult | Error) => {
-        if (timer) clearTimeout(timer);
-        if (result instanceof Error) reject(result);
-        else resolve(result);
+      this.pending = {
+        resolve: (result) => {
+          if (timer) clearTimeout(timer);
+          if (result instanceof Error) reject(result);
+          else resolve(result);
+        },
       };
-      this.pending = { resolve: done, reject: done };
-      this.stream.write(`${body.length} ${input?.length ?? 0}\n`);
-      this.stream.write(body);
-      if (input?.length) this.stream.write(input);
+      const header = oneLine ? `c ${input?.length ?? 0} ${script}\n` : `f ${input?.length ?? 0} ${body.length}\n`;
+      // One write: one SSH packet for a small command.
+      this.stream.write(Buffer.concat([Buffer.from(header), ...(input?.length ? [Buffer.from(input)] : []), ...(oneLine ? [] : [body])]));
     });
   }
 
   private drain(): void {
     const pending = this.pending;
     if (!pending) return;
-    if (!pending.header) {
-      const newline = this.buffer.indexOf(0x0a);
-      if (newline === -1) return;
-      const [code, out, err] = this.buffer.subarray(0, newline).toString('latin1').trim().split(/\s+/).map(Number);
-      pending.header = { code, out, err };
-      this.buffer = this.buffer.subarray(newline + 1);
+    let buffer = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+    this.chunks = [buffer];
+    if (pending.stdout === undefined) {
+      const end = buffer.indexOf(this.stdoutEnd, Math.max(0, this.scanned - this.stdoutEnd.length));
+      const newline = end === -1 ? -1 : buffer.indexOf(0x0a, end + this.stdoutEnd.length);
+      if (newline === -1) {
+        this.scanned = buffer.length;
+        return;
+      }
+      pending.stdout = Buffer.from(buffer.subarray(0, end));
+      pending.code = Number(buffer.subarray(end + this.stdoutEnd.length, newline).toString('latin1'));
+      buffer = buffer.subarray(newline + 1);
+      this.chunks = [buffer];
+      this.scanned = 0;
     }
-    const { code, out, err } = pending.header;
-    if (this.buffer.length < out + err) return;
-    const stdout = Buffer.from(this.buffer.subarray(0, out));
-    const stderr = this.buffer.subarray(out, out + err).toString('utf8');
-    this.buffer = this.buffer.subarray(out + err);
+    const end = buffer.indexOf(this.stderrEnd, Math.max(0, this.scanned - this.stderrEnd.length));
+    if (end === -1) {
+      this.scanned = buffer.length;
+      return;
+    }
+    const stderr = buffer.subarray(0, end).toString('utf8');
+    this.chunks = [buffer.subarray(end + this.stderrEnd.length)];
+    this.scanned = 0;
     this.pending = undefined;
     // sh reports death by signal N as 128+N, as a login shell's exec would have.
-    pending.resolve({ code, signal: null, stdout, stderr });
+    pending.resolve({ code: pending.code ?? null, signal: null, stdout: pending.stdout, stderr });
   }
 
   /** Ends the shell: a timed-out command's result is a closed channel (code null), as before. */
@@ -407,10 +436,7 @@ class SessionShell extends EventEmitter<{ dead: [] }> {
     this.dead = true;
     const pending = this.pending;
     this.pending = undefined;
-    if (pending) {
-      if (error) pending.reject(error);
-      else pending.resolve({ code: null, signal: null, stdout: Buffer.alloc(0), stderr: 'timed out' });
-    }
+    if (pending) pending.resolve(error ?? { code: null, signal: null, stdout: Buffer.alloc(0), stderr: 'timed out' });
     this.stream.close();
     this.emit('dead');
   }
