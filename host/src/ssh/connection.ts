@@ -261,7 +261,8 @@ export class SshConnection extends EventEmitter<{ close: [Error | undefined] }> 
     for (;;) {
       const ready = this.idle.pop();
       if (ready) return ready;
-      if (this.opening === 0 && this.live.size < MAX_SHELLS) {
+      // Another login costs seconds on a host with a slow rc: worth it only when commands pile up.
+      if (this.opening === 0 && (this.live.size === 0 || (this.waiting.length >= 2 && this.live.size < MAX_SHELLS))) {
         const shell = await this.openShell();
         return shell;
       }
@@ -359,6 +360,8 @@ class SessionShell extends EventEmitter<{ dead: [] }> {
   private readonly stdoutEnd: Buffer;
   private readonly stderrEnd: Buffer;
   private chunks: Buffer[] = [];
+  private size = 0;
+  /** Bytes already searched for the current marker. */
   private scanned = 0;
   private pending: { resolve: (result: ExecResult | Error) => void; stdout?: Buffer; code?: number } | undefined;
 
@@ -369,9 +372,10 @@ class SessionShell extends EventEmitter<{ dead: [] }> {
   constructor(private readonly stream: ClientChannel, private readonly alias: string, mark: string) {
     super();
     this.stdoutEnd = Buffer.from(`\n${mark}o `);
-    this.stderrEnd = Buffer.from(`\n${mark}e\n`);
+    this.stderrEnd = Buffer.from(`\n${mark}e`);
     stream.on('data', (chunk: Buffer) => {
       this.chunks.push(chunk);
+      this.size += chunk.length;
       this.drain();
     });
     stream.stderr.resume();
@@ -399,35 +403,44 @@ class SessionShell extends EventEmitter<{ dead: [] }> {
     });
   }
 
+  /** Linear in the output: each byte is searched about once, and the chunks are joined once per reply. */
   private drain(): void {
-    const pending = this.pending;
-    if (!pending) return;
-    let buffer = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
-    this.chunks = [buffer];
-    if (pending.stdout === undefined) {
-      const end = buffer.indexOf(this.stdoutEnd, Math.max(0, this.scanned - this.stdoutEnd.length));
-      const newline = end === -1 ? -1 : buffer.indexOf(0x0a, end + this.stdoutEnd.length);
+    for (;;) {
+      const pending = this.pending;
+      if (!pending) return;
+      const marker = pending.stdout === undefined ? this.stdoutEnd : this.stderrEnd;
+      const from = Math.max(0, this.scanned - marker.length);
+      const window = this.bytesFrom(from);
+      const at = window.indexOf(marker);
+      const newline = at === -1 ? -1 : window.indexOf(0x0a, at + marker.length - 1);
       if (newline === -1) {
-        this.scanned = buffer.length;
+        // Found without its line end yet: search again from the marker when more comes.
+        this.scanned = at === -1 ? this.size : from + at;
         return;
       }
-      pending.stdout = Buffer.from(buffer.subarray(0, end));
-      pending.code = Number(buffer.subarray(end + this.stdoutEnd.length, newline).toString('latin1'));
-      buffer = buffer.subarray(newline + 1);
-      this.chunks = [buffer];
+      const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+      const before = all.subarray(0, from + at);
+      const rest = all.subarray(from + newline + 1);
+      this.chunks = rest.length ? [rest] : [];
+      this.size = rest.length;
       this.scanned = 0;
+      if (pending.stdout === undefined) {
+        pending.stdout = Buffer.from(before);
+        pending.code = Number(window.subarray(at + marker.length, newline).toString('latin1'));
+        continue;
+      }
+      this.pending = undefined;
+      // sh reports death by signal N as 128+N, as a login shell's exec would have.
+      pending.resolve({ code: pending.code ?? null, signal: null, stdout: pending.stdout, stderr: before.toString('utf8') });
     }
-    const end = buffer.indexOf(this.stderrEnd, Math.max(0, this.scanned - this.stderrEnd.length));
-    if (end === -1) {
-      this.scanned = buffer.length;
-      return;
-    }
-    const stderr = buffer.subarray(0, end).toString('utf8');
-    this.chunks = [buffer.subarray(end + this.stderrEnd.length)];
-    this.scanned = 0;
-    this.pending = undefined;
-    // sh reports death by signal N as 128+N, as a login shell's exec would have.
-    pending.resolve({ code: pending.code ?? null, signal: null, stdout: pending.stdout, stderr });
+  }
+
+  private bytesFrom(offset: number): Buffer {
+    let start = this.size;
+    let index = this.chunks.length;
+    while (index > 0 && start > offset) start -= this.chunks[--index].length;
+    const joined = index === this.chunks.length - 1 ? this.chunks[index] : Buffer.concat(this.chunks.slice(index));
+    return joined.subarray(offset - start);
   }
 
   /** Ends the shell: a timed-out command's result is a closed channel (code null), as before. */
