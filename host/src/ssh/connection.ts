@@ -60,6 +60,8 @@ export class SshConnection extends EventEmitter<{ close: [Error | undefined] }> 
     client.on('error', (error) => { this.closeError ??= error; });
     client.on('close', () => {
       this.closed = true;
+      // Commands queued for a session shell fail now rather than wait for one that cannot come.
+      for (const waiter of this.waiting.splice(0)) waiter(undefined);
       this.emit('close', this.closeError);
       void jump?.dispose();
     });
@@ -170,7 +172,8 @@ export class SshConnection extends EventEmitter<{ close: [Error | undefined] }> 
    * the remote process sees EOF, which our loader treats as "detach and exit".
    */
   spawn(argv: string[]): TargetProcess {
-    return this.spawnCommand(shellCommand(argv));
+    // exec: the command itself, not a shell above it, is the session's process and gets its signals.
+    return this.spawnCommand(`exec ${shellCommand(argv)}`);
   }
 
   spawnCommand(command: string): TargetProcess {
