@@ -13,6 +13,9 @@ import { localLoaderPath } from './paths';
 import { capLoaderPath } from '../../core/src/privilege/state';
 import { detectPrivilege, needsPasswordError, noPrivilegeError, PrivilegeState } from './privilege';
 
+/** Files up to this size go with their existence check (one round trip); bigger ones (the loader) only when missing. */
+const SEND_ALONG_BYTES = 256 * 1024;
+
 /** How privileged commands run on the host: as root, via `sudo -n`, or as is with the capability-enabled loader. */
 type Privilege = 'root' | 'sudo' | 'capabilities';
 
@@ -70,6 +73,13 @@ export class RemoteTarget implements Target {
     if (!pending) {
       pending = (async () => {
         const remote = `${await this.privateDir()}/${digest}-${path.basename(localPath).replace(/[^A-Za-z0-9._-]/g, '_')}`;
+        if (content.length <= SEND_ALONG_BYTES) {
+          // Small (an object): send it along with the check, one round trip whether or not it is there.
+          const placed = await this.connection.exec(['sh', '-c', '[ -f "$1" ] || { umask 077 && cat >"$1.part" && chmod "$2" "$1.part" && mv -f "$1.part" "$1"; }',
+            'upload', remote, mode.toString(8)], { input: content });
+          if (placed.code !== 0) throw new TargetError(`cannot place ${remote} on ${this.name}: ${placed.stderr.trim()}`, 'EIO');
+          return remote;
+        }
         const present = await this.connection.exec(['test', '-f', remote]);
         if (present.code !== 0) {
           // Upload under a temporary name then rename: a dropped connection never leaves a half file under the real name.
