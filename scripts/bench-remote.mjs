@@ -56,7 +56,7 @@ const { TraceBuffer } = load('core/src/trace/trace-buffer.js');
 
 const results = [];
 function record(name, ms, limitMs, note = '') {
-  results.push({ name, value: `${ms.toFixed(0)} ms`, target: limitMs ? `< ${limitMs} ms` : '', ok: limitMs ? ms < limitMs : undefined, note });
+  results.push({ name, value: `${ms.toFixed(0)} ms`, target: limitMs ? `< ${Math.round(limitMs)} ms` : '', ok: limitMs ? ms < limitMs : undefined, note });
 }
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 async function timed(fn) {

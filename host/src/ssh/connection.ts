@@ -288,9 +288,13 @@ export class SshConnection extends EventEmitter<{ close: [Error | undefined] }> 
     try {
       const mark = `bpfdev-${randomBytes(12).toString('hex')}`;
       shell = new SessionShell(await this.channel(SessionShell.command(mark)), this.host.alias, mark);
-    } finally {
+    } catch (error) {
       this.opening--;
+      // Those waiting for this shell try (and fail) for themselves rather than wait forever.
+      for (const waiter of this.waiting.splice(0)) waiter(undefined);
+      throw error;
     }
+    this.opening--;
     this.live.add(shell);
     shell.once('dead', () => {
       this.live.delete(shell);
