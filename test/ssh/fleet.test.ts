@@ -139,7 +139,9 @@ test('run --host A --host B: both attach, lines are tagged with their host, Ctrl
   const marker = `/tmp/bpfdev-fleet-run-${process.pid}`;
   const opener = setInterval(() => { try { fs.openSync(marker, 'r'); } catch { /* the openat counts */ } }, 50);
   try {
-    const line = await waitForLine(child, new RegExp(`opened ${marker}`), 30_000);
+    // When another process holds trace_pipe, both runs say so (trace-busy): fail with that, not a bare timeout.
+    const line = await waitForLine(child, new RegExp(`opened ${marker}`), 30_000)
+      .catch((error: Error) => { throw new Error(`${error.message}; the CLI said:\n${stderr}`); });
     assert.match(line, /^\[(local|bpfdev-test)\] /);
   } finally {
     clearInterval(opener);
