@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev make gcc pkg-config dwarves
           openssh-server openssh-client sudo iproute2 procps)
+# ansible-inventory reads every inventory format for `verify --inventory` (issue #10; ssh tier).
+PACKAGES+=(ansible-core)
 # glibc headers reached from -target bpf see no __x86_64__ and include gnu/stubs-32.h (issue #9).
 if [ "$(dpkg --print-architecture)" = amd64 ]; then PACKAGES+=(libc6-dev-i386); fi
 missing=()

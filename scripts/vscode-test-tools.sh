@@ -31,8 +31,12 @@ if [ ! -f "$CS/lib/vscode/node_modules/@vscode/spdlog/build/Release/spdlog.node"
   # Under `npm test` the outer npm (Node 20) exports npm_config_* and npm_config_user_agent;
   # code-server's postinstall reads the Node version from that agent string and refuses. The
   # inner install must see none of the caller's npm settings (issue #9).
+  # Node 24's npm has a global npmrc of its own: hand it the machine's (registry, cafile), which
+  # the system npm names, or a registry behind a private CA fails with SELF_SIGNED_CERT_IN_CHAIN.
+  system_npmrc=$(npm config get globalconfig 2>/dev/null || true)
   ( while IFS= read -r name; do unset "$name"; done < <(compgen -e | grep -i '^npm_')
     export PATH="$N24/bin:$PATH" npm_config_nodedir="$N24"
+    [ -n "$system_npmrc" ] && [ -f "$system_npmrc" ] && export npm_config_globalconfig="$system_npmrc"
     cd "$TOOLS/code-server"
     npm install --prefix . --no-save --no-package-lock --no-audit --no-fund \
       "code-server@$CODE_SERVER_VERSION" >&2 )

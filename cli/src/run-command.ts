@@ -13,6 +13,8 @@ import { parseTraceLine } from '../../core/src/trace/trace-line';
 import { formatSourceDiagnostic } from './format';
 import type { KnobSetting } from '../../core/src/knobs/knobs';
 import { objectWithKnobs } from '../../host/src/knobs';
+import type { FleetHost } from '../../core/src/fleet/inventory';
+import { RemoteTarget } from '../../host/src/remote-target';
 
 export interface RunCommandOptions {
   durationSeconds?: number;
@@ -41,7 +43,8 @@ export interface RunCommandOptions {
  */
 const VIEW_BUFFER_CAP = 8 << 20;
 
-export async function runRun(file: string, options: RunCommandOptions & { target: TargetOptions }): Promise<number> {
+export async function runRun(file: string, options: RunCommandOptions & { target: TargetOptions; hosts?: FleetHost[] }): Promise<number> {
+  if (options.hosts && options.hosts.length > 1) return runFleet(file, options.hosts, options);
   const target = await openTarget(options.target);
   try {
     return await runOn(target, file, options);
@@ -65,15 +68,45 @@ export function formatStatsHuman(stats: StatsEvent, seconds: number): string[] {
   });
 }
 
-async function runOn(target: Target, file: string, options: RunCommandOptions): Promise<number> {
+/**
+ * `--host A --host B` (issue #10): one run per target, all at once, every line tagged with its
+ * host. Each run listens for Ctrl-C, --duration and a closed stdout itself, so one signal stops
+ * (detaches) them all; a host that fails or drops does not stop the others.
+ */
+async function runFleet(file: string, hosts: FleetHost[], options: RunCommandOptions & { target: TargetOptions }): Promise<number> {
+  const codes = await Promise.all(hosts.map(async (host) => {
+    const tag = `[${host.name}] `;
+    let target: Target;
+    try {
+      target = await openTarget({ ...options.target, host });
+    } catch (error) {
+      process.stderr.write(`bpfdev: ${tag}${(error as Error).message}\n`);
+      return 1;
+    }
+    try {
+      return await runOn(target, file, { ...options, tag });
+    } catch (error) {
+      process.stderr.write(`bpfdev: ${tag}${(error as Error).message}\n`);
+      return 1;
+    } finally {
+      await target.dispose();
+    }
+  }));
+  return Math.max(...codes);
+}
+
+async function runOn(target: Target, file: string, options: RunCommandOptions & { tag?: string }): Promise<number> {
+  const tag = options.tag ?? '';
+  // The loader's shell starts logging in while we compile (issue #10).
+  if (target instanceof RemoteTarget) target.connection.prewarm({ spawn: true });
   const out = options.out ?? process.stdout;
   const compiled = await compileForTarget(file, target, options.compile);
-  for (const diagnostic of compiled.diagnostics) process.stderr.write(formatSourceDiagnostic(diagnostic) + '\n');
+  for (const diagnostic of compiled.diagnostics) process.stderr.write(tag + formatSourceDiagnostic(diagnostic) + '\n');
   if (!compiled.ok) return 1;
   const decode = await options.decoderFor?.(compiled.objectPath, file);
 
   const { objectPath, applied } = await objectWithKnobs(compiled.objectPath, options.knobs ?? []);
-  for (const line of applied) process.stderr.write(`bpfdev: set ${line}\n`);
+  for (const line of applied) process.stderr.write(`bpfdev: ${tag}set ${line}\n`);
   const session = await RunSession.start(target, objectPath, {
     trace: true, only: options.only, skip: options.skip, iface: options.iface, stats: options.stats, ...(decode ? { decode } : {}),
   });
@@ -82,6 +115,9 @@ async function runOn(target: Target, file: string, options: RunCommandOptions): 
   const startedAt = Date.now();
   const viewDropped = new Map<string, number>();
   const writeLine = (line: string) => { out.write(line + '\n'); };
+  // With several targets every line says whose it is: a `[host] ` prefix, or `host` in JSON.
+  const hostField = tag ? { host: target.name } : {};
+  const hostJson = tag ? `"host":${JSON.stringify(target.name)},` : '';
   const reportViewDrops = () => {
     for (const [map, count] of viewDropped) {
       if (json) writeLine(JSON.stringify({ type: 'lost', map, count, where: 'view' }));
@@ -91,9 +127,9 @@ async function runOn(target: Target, file: string, options: RunCommandOptions): 
   };
 
   session.on('trace', (line) => {
-    if (!json) { writeLine(line); return; }
+    if (!json) { writeLine(tag + line); return; }
     const parsed = parseTraceLine(line);
-    writeLine(JSON.stringify(parsed.kind === 'raw' ? { type: 'trace', line } : { type: 'trace', ...parsed, line }));
+    writeLine(JSON.stringify({ type: 'trace', ...hostField, ...(parsed.kind === 'raw' ? {} : parsed), line }));
   });
   session.on('records', (records) => {
     if ((out.writableLength ?? 0) > VIEW_BUFFER_CAP) {
@@ -106,9 +142,9 @@ async function runOn(target: Target, file: string, options: RunCommandOptions): 
     let text = '';
     let mapJson = '', mapOf = '';
     for (const record of records) {
-      if (!json) { text += formatRecordHuman(record) + '\n'; continue; }
+      if (!json) { text += tag + formatRecordHuman(record) + '\n'; continue; }
       if (record.map !== mapOf) { mapOf = record.map; mapJson = JSON.stringify(mapOf); }
-      text += `{"type":"event","map":${mapJson},"cpu":${record.cpu},"fields":${JSON.stringify(record.fields)}${record.raw !== undefined ? `,"raw":"${record.raw}"` : ''}}\n`;
+      text += `{"type":"event",${hostJson}"map":${mapJson},"cpu":${record.cpu},"fields":${JSON.stringify(record.fields)}${record.raw !== undefined ? `,"raw":"${record.raw}"` : ''}}\n`;
     }
     out.write(text);
   });
@@ -121,13 +157,13 @@ async function runOn(target: Target, file: string, options: RunCommandOptions): 
   const stdoutClosed = new Promise<void>((resolve) => out.on('error', () => resolve()));
   session.on('event', (event) => {
     switch (event.event) {
-      case 'attached': process.stderr.write(`bpfdev: attached ${event.name} (${event.section}${event.attachTo && event.mode ? ` on ${event.attachTo}, ${event.mode}` : ''}), prog id ${event.progId}\n`); break;
-      case 'attach-failed': process.stderr.write(`bpfdev: cannot attach ${event.name} (${event.section}): ${event.reason}\n`); break;
-      case 'program': if (event.verdict !== 'ok') process.stderr.write(`bpfdev: ${event.name} was not loaded (${event.verdict}): ${event.verdict === 'rejected' ? lastLines(String(event.log || event.libbpfLog || '')) : String(event.reason ?? lastLines(String(event.libbpfLog ?? '')))}\n`); break;
-      case 'skipped': process.stderr.write(`bpfdev: ${String(event.name)} ${String(event.reason)}\n`); break;
-      case 'fixup': process.stderr.write(`bpfdev: set before load: ${String(event.message)}\n`); break;
-      case 'error': process.stderr.write(`bpfdev: ${event.reason}\n`); break;
-      case 'trace-busy': case 'events-unavailable': case 'stats-unavailable': process.stderr.write(`bpfdev: ${String(event.reason)}\n`); break;
+      case 'attached': process.stderr.write(`bpfdev: ${tag}attached ${event.name} (${event.section}${event.attachTo && event.mode ? ` on ${event.attachTo}, ${event.mode}` : ''}), prog id ${event.progId}\n`); break;
+      case 'attach-failed': process.stderr.write(`bpfdev: ${tag}cannot attach ${event.name} (${event.section}): ${event.reason}\n`); break;
+      case 'program': if (event.verdict !== 'ok') process.stderr.write(`bpfdev: ${tag}${event.name} was not loaded (${event.verdict}): ${event.verdict === 'rejected' ? lastLines(String(event.log || event.libbpfLog || '')) : String(event.reason ?? lastLines(String(event.libbpfLog ?? '')))}\n`); break;
+      case 'skipped': process.stderr.write(`bpfdev: ${tag}${String(event.name)} ${String(event.reason)}\n`); break;
+      case 'fixup': process.stderr.write(`bpfdev: ${tag}set before load: ${String(event.message)}\n`); break;
+      case 'error': process.stderr.write(`bpfdev: ${tag}${event.reason}\n`); break;
+      case 'trace-busy': case 'events-unavailable': case 'stats-unavailable': process.stderr.write(`bpfdev: ${tag}${String(event.reason)}\n`); break;
       case 'detached': detachedCount = Number(event.count); break;
     }
   });
@@ -136,16 +172,16 @@ async function runOn(target: Target, file: string, options: RunCommandOptions): 
   try {
     ready = await session.ready;
   } catch (error) {
-    process.stderr.write(`bpfdev: ${(error as Error).message}\n`);
+    process.stderr.write(`bpfdev: ${tag}${(error as Error).message}\n`);
     await session.stop();
     return 1;
   }
   if (ready.attached === 0) {
-    process.stderr.write('bpfdev: no program could be attached; nothing to run\n');
+    process.stderr.write(`bpfdev: ${tag}no program could be attached; nothing to run\n`);
     await session.stop();
     return 1;
   }
-  process.stderr.write(`bpfdev: ${ready.attached} program(s) attached on ${target.name}${options.durationSeconds ? ` for ${options.durationSeconds}s` : ''}; Ctrl-C to stop\n`);
+  process.stderr.write(`bpfdev: ${tag}${ready.attached} program(s) attached on ${target.name}${options.durationSeconds ? ` for ${options.durationSeconds}s` : ''}; Ctrl-C to stop\n`);
 
   // Whichever ends the run first; the others are withdrawn, so a pending --duration timer or a
   // signal listener does not keep the process alive after the detach.
@@ -169,8 +205,8 @@ async function runOn(target: Target, file: string, options: RunCommandOptions): 
   if (stats && json) writeLine(JSON.stringify({ type: 'stats', programs: stats.programs.map(({ name, runCount, runTimeNs }) => ({ name, runCount, runTimeNs })) }));
   else if (stats) for (const line of formatStatsHuman(stats, (Date.now() - startedAt) / 1000)) process.stderr.write(line + '\n');
   process.stderr.write(detachedCount === undefined
-    ? 'bpfdev: the loader exited without confirming the detach; the kernel releases its links with the process\n'
-    : `bpfdev: detached ${detachedCount} program(s)\n`);
+    ? `bpfdev: ${tag}the loader exited without confirming the detach; the kernel releases its links with the process\n`
+    : `bpfdev: ${tag}detached ${detachedCount} program(s)\n`);
   return 0;
 }
 

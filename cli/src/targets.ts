@@ -3,21 +3,62 @@
  * unknown host key is asked on a terminal; without one it is refused unless the user passed
  * its exact fingerprint with --trust-host-key (never accepted silently).
  */
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs/promises';
 import * as readline from 'node:readline';
+import { promisify } from 'node:util';
+import { FleetHost, inventoryGroupHosts, parseHostsFile } from '../../core/src/fleet/inventory';
 import { LocalTarget } from '../../host/src/local-target';
 import { RemoteTarget } from '../../host/src/remote-target';
+import { SshCallbacks, SshConnection } from '../../host/src/ssh/connection';
+import { resolveHost } from '../../host/src/ssh/hosts';
 import type { Target } from '../../host/src/target';
 
 export interface TargetOptions {
-  host?: string;
+  host?: string | FleetHost;
   trustHostKey?: string;
 }
 
+/** Where `--host` (repeatable), `--hosts-file` and `--inventory FILE --group NAME` point. */
+export interface FleetOptions {
+  hosts?: string[];
+  hostsFile?: string;
+  inventory?: string;
+  group?: string;
+}
+
+/** Every target the options name, in order, each once; none named means the local kernel. */
+export async function collectHosts(options: FleetOptions): Promise<FleetHost[]> {
+  const hosts: FleetHost[] = (options.hosts ?? []).map((name) => ({ name, ...(name === 'local' ? { local: true } : {}) }));
+  if (options.hostsFile) hosts.push(...parseHostsFile(await fs.readFile(options.hostsFile, 'utf8')).map((name) => ({ name })));
+  if (options.inventory || options.group) {
+    if (!options.inventory || !options.group) throw new Error('--inventory and --group go together');
+    // ansible-inventory, not our own parser: INI, YAML and inventory plugins all come out as the same JSON.
+    const listed = await promisify(execFile)('ansible-inventory', ['-i', options.inventory, '--list'], { maxBuffer: 64 << 20 }).catch((error: NodeJS.ErrnoException & { stderr?: string }) => {
+      throw Object.assign(new Error(error.code === 'ENOENT' ? 'ansible-inventory is not installed' : `ansible-inventory failed: ${(error.stderr ?? error.message).trim()}`),
+        { hint: error.code === 'ENOENT' ? 'apt-get install ansible-core (or pip install ansible-core)' : undefined });
+    });
+    const { hosts: found, errors } = inventoryGroupHosts(listed.stdout, options.group);
+    if (errors.length) throw new Error(`${options.inventory}: ${errors.join('; ')}`);
+    hosts.push(...found);
+  }
+  const seen = new Set<string>();
+  const unique = hosts.filter((host) => !seen.has(host.name) && seen.add(host.name));
+  return unique.length ? unique : [{ name: 'local', local: true }];
+}
+
 export async function openTarget(options: TargetOptions): Promise<Target> {
+  const host = typeof options.host === 'string' ? { name: options.host } : options.host;
   // sudo's own prompt on this terminal when it wants a password (once per command); without a
   // terminal the first privileged step fails with what to set up instead.
-  if (!options.host || options.host === 'local') return new LocalTarget({ terminal: true });
-  return RemoteTarget.connect(options.host, {
+  if (!host || host.local || host.name === 'local') return new LocalTarget({ terminal: true });
+  // The inventory's name is also the ssh_config alias its keys and options come from; its variables win.
+  const resolved = { ...resolveHost(host.name), ...(host.hostName ? { hostName: host.hostName } : {}), ...(host.port ? { port: host.port } : {}), ...(host.user ? { user: host.user } : {}) };
+  return new RemoteTarget(await SshConnection.connect(resolved, callbacks(options)));
+}
+
+function callbacks(options: TargetOptions): SshCallbacks {
+  return {
     askHostKey: async (question) => {
       if (options.trustHostKey) return options.trustHostKey === question.fingerprint;
       const where = `${question.host}:${question.port}`;
@@ -31,7 +72,7 @@ export async function openTarget(options: TargetOptions): Promise<Target> {
     },
     askSecret: async (request) => (process.stdin.isTTY ? promptHidden(`${request.prompt}: `) : undefined),
     log: (message) => process.stderr.write(`bpfdev: ${message}\n`),
-  });
+  };
 }
 
 function prompt(question: string): Promise<string> {

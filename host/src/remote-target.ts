@@ -13,6 +13,9 @@ import { localLoaderPath } from './paths';
 import { capLoaderPath } from '../../core/src/privilege/state';
 import { detectPrivilege, needsPasswordError, noPrivilegeError, PrivilegeState } from './privilege';
 
+/** Files up to this size go with their existence check (one round trip); bigger ones (the loader) only when missing. */
+const SEND_ALONG_BYTES = 256 * 1024;
+
 /** How privileged commands run on the host: as root, via `sudo -n`, or as is with the capability-enabled loader. */
 type Privilege = 'root' | 'sudo' | 'capabilities';
 
@@ -24,7 +27,10 @@ export class RemoteTarget implements Target {
   private workDir?: Promise<string>;
   private readonly uploaded = new Map<string, Promise<string>>();
 
-  constructor(readonly connection: SshConnection) {}
+  constructor(readonly connection: SshConnection) {
+    // Every target asks who the host is first; its shell's login starts now (issue #10).
+    connection.prewarm();
+  }
 
   static async connect(hostSpec: string, callbacks: SshCallbacks): Promise<RemoteTarget> {
     return new RemoteTarget(await SshConnection.connect(hostSpec, callbacks));
@@ -67,6 +73,13 @@ export class RemoteTarget implements Target {
     if (!pending) {
       pending = (async () => {
         const remote = `${await this.privateDir()}/${digest}-${path.basename(localPath).replace(/[^A-Za-z0-9._-]/g, '_')}`;
+        if (content.length <= SEND_ALONG_BYTES) {
+          // Small (an object): send it along with the check, one round trip whether or not it is there.
+          const placed = await this.connection.exec(['sh', '-c', '[ -f "$1" ] || { umask 077 && cat >"$1.part" && chmod "$2" "$1.part" && mv -f "$1.part" "$1"; }',
+            'upload', remote, mode.toString(8)], { input: content });
+          if (placed.code !== 0) throw new TargetError(`cannot place ${remote} on ${this.name}: ${placed.stderr.trim()}`, 'EIO');
+          return remote;
+        }
         const present = await this.connection.exec(['test', '-f', remote]);
         if (present.code !== 0) {
           // Upload under a temporary name then rename: a dropped connection never leaves a half file under the real name.
@@ -122,12 +135,22 @@ export class RemoteTarget implements Target {
   }
 
   private identify() {
-    // One round trip for everything about the host that does not change while connected.
+    // One round trip for everything about the host that does not change while connected, and
+    // the private work dir made on the way (chmod too: `mkdir -p -m` leaves an existing one's
+    // mode alone). Hashing the BTF (~6 MB) costs a few hundred ms of the host's CPU; BTF cannot
+    // change without a reboot, so its digest is kept per boot id and read back on later connections.
     this.identity ??= (async () => {
-      const result = await this.connection.execCommand(
-        'uname -m; uname -r; printf "%s\\n" "$HOME"; id -u; (sha256sum /sys/kernel/btf/vmlinux 2>/dev/null || echo -) | cut -c1-16');
-      const [arch, release, home, uid, digest] = result.stdout.toString('utf8').split('\n');
-      if (result.code !== 0 || !arch || !release) throw new TargetError(`cannot identify ${this.name}: ${result.stderr.trim()}`, 'EIO');
+      const result = await this.connection.execCommand([
+        'uname -rm', 'u=$(id -u)', 'printf "%s\\n%s\\n" "$HOME" "$u"', 'c="$HOME/.cache/bpfdev-$u"',
+        '{ [ -d "$c" ] || mkdir -p -m 700 -- "$c"; } && chmod 700 -- "$c" && printf "%s\\n" "$c" || echo',
+        'read -r b </proc/sys/kernel/random/boot_id 2>/dev/null || b=',
+        'if [ -n "$b" ] && [ -s "$c/btf-digest-$b" ]; then read -r x <"$c/btf-digest-$b"; echo "$x"',
+        'else x=$( (sha256sum /sys/kernel/btf/vmlinux 2>/dev/null || echo -) | cut -c1-16); echo "$x"; [ -n "$b" ] && [ -d "$c" ] && echo "$x" >"$c/btf-digest-$b"; fi',
+      ].join('; '));
+      const [machine, home, uid, dir, digest] = result.stdout.toString('utf8').split('\n');
+      const [release, arch] = (machine ?? '').split(' ');
+      if (!arch || !release) throw new TargetError(`cannot identify ${this.name}: ${result.stderr.trim()}`, 'EIO');
+      if (dir) this.workDir ??= Promise.resolve(dir);
       return { arch, release, home: home || '/tmp', uid: Number(uid), btfDigest: /^[0-9a-f]{16}$/.test(digest ?? '') ? digest : undefined };
     })();
     return this.identity;
@@ -165,6 +188,7 @@ export class RemoteTarget implements Target {
   private privateDir(): Promise<string> {
     this.workDir ??= (async () => {
       const { home, uid } = await this.identify();
+      // identify() made it and set workDir; this runs only when it could not.
       const dir = `${home}/.cache/bpfdev-${uid}`;
       // chmod too: `mkdir -p -m` leaves the mode of an existing directory alone.
       const made = await this.connection.exec(['sh', '-c', 'mkdir -p -m 700 -- "$1" && chmod 700 -- "$1"', 'mkdir', dir]);

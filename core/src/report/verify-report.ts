@@ -39,6 +39,8 @@ export interface ReportProgram {
   stackDepth: number | null;
   /** 1-based line of the program's SEC() in the source, when found. */
   line?: number;
+  /** Time the kernel spent loading (verifying) it, as the loader measured. */
+  loadTimeUs?: number;
 }
 
 export interface VerifyReport {
@@ -115,6 +117,7 @@ function programReport(program: ProgramEvent, parsed: VerifierReport, inputs: Ve
   const summary: ReportProgram = {
     name: program.name, section: program.section, verdict: program.verdict, insnsProcessed, stackDepth,
     ...(sectionLine ? { line: sectionLine } : {}),
+    ...(program.loadTimeUs !== undefined ? { loadTimeUs: program.loadTimeUs } : {}),
   };
   const atSection = { file: inputs.file, line: sectionLine ?? 1, ...codeRangeOfLine(inputs.sourceText, sectionLine ?? 1) };
 
