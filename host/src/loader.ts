@@ -11,6 +11,7 @@ import {
   ProgramEvent, ReadyEvent, RecordsEvent, StatsEvent,
 } from '../../core/src/loader/events';
 import type { MapsEvent } from '../../core/src/trace/map-dump';
+import type { DecodedRecord } from '../../core/src/events/record';
 import type { VerifierReport } from '../../core/src/verifier/parse';
 import { LoaderOutputOptions, parseLoaderOutput } from './loader-output';
 import { Target, TargetError, TargetProcess } from './target';
@@ -56,14 +57,9 @@ export async function verifyOnTarget(target: Target, localObjectPath: string, lo
   return { programs, parsedLogs, fixups, ...(error ? { error } : {}), stderr: result.stderr, exitCode: result.code };
 }
 
-/**
- * A record's fields as the decoder gives them (core/src/events/decode.ts, `DecodedValue` values;
- * kept as `unknown` here so this seam does not depend on how values are shaped).
- */
-export type RecordFields = { [field: string]: unknown };
-/** One record of an event map, decoded: `fields` is {} and `raw` holds the bytes in hex when no layout is known. */
-export interface DecodedRecord { map: string; cpu: number; fields: RecordFields; raw?: string }
-/** Turns one record's bytes into fields, or undefined when the map's record type is unknown. */
+/** A decoded record's fields (core/src/events/decode.ts). */
+export type RecordFields = DecodedRecord['fields'];
+export type { DecodedRecord };
 export type RecordDecoder = (map: string, bytes: Uint8Array) => RecordFields | undefined;
 
 export interface RunOptions {
