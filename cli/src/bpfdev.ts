@@ -12,6 +12,7 @@ import { runKnobs } from './knobs-command';
 import { parseKnobFlags } from '../../host/src/knobs';
 import { recordDecoderFor } from '../../host/src/events/decoder';
 import { parseDecodeAs } from '../../host/src/events/record-types';
+import { parseFilter } from '../../core/src/events/filter';
 
 function decodeAs(flags: string[]): Record<string, string> {
   const { overrides, errors } = parseDecodeAs(flags);
@@ -45,6 +46,7 @@ options:
   --clang PATH             clang to use (default: clang)
   --cflags "FLAGS"         extra clang flags
   --set NAME=VALUE         (verify, run; repeatable) set a .rodata/.data global before load: integers (hex ok), true/false, text, enum names
+  --filter EXPR            (run) print only the records EXPR matches: pid == 1234 && comm ~ /ssh/ (==, !=, <, >, ~, !~, &&, ||, !)
   --decode-as MAP=TYPE     (run; repeatable) decode MAP's records as TYPE (e.g. rb="struct event"), whatever the object says
 `;
 
@@ -79,6 +81,7 @@ async function main(argv: string[]): Promise<number> {
       'no-stats': { type: 'boolean', default: false },
       set: { type: 'string', multiple: true },
       'decode-as': { type: 'string', multiple: true },
+      filter: { type: 'string' },
     },
   });
   if (command === 'setup') return runSetup({ undo: values.undo ?? false, yes: values.yes ?? false, ...(values.user ? { user: values.user } : {}) });
@@ -120,7 +123,13 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write(`bpfdev run: --duration wants a positive number of seconds, not "${values.duration}"\n`);
         return 2;
       }
+      const filter = values.filter === undefined ? undefined : parseFilter(values.filter);
+      if (filter?.error) {
+        process.stderr.write(`bpfdev run: --filter: ${filter.error.message} (at character ${filter.error.offset + 1})\n`);
+        return 2;
+      }
       return runRun(file, {
+        ...(filter?.filter ? { filter: filter.filter } : {}),
         durationSeconds: duration, compile, target, hosts, json: values.json ?? false, stats: !values['no-stats'],
         knobs: parseKnobFlags(values.set ?? []), decoderFor: recordDecoderFor(decodeAs(values['decode-as'] ?? []), (line) => process.stderr.write(`bpfdev: ${line}\n`)),
         ...(values.only ? { only: values.only } : {}), ...(values.skip ? { skip: values.skip } : {}), ...(values.iface ? { iface: values.iface } : {}),

@@ -12,6 +12,7 @@ import type { StatsEvent } from '../../core/src/loader/events';
 import { parseTraceLine } from '../../core/src/trace/trace-line';
 import { formatSourceDiagnostic } from './format';
 import type { KnobSetting } from '../../core/src/knobs/knobs';
+import type { RecordFilter } from '../../core/src/events/filter';
 import { objectWithKnobs } from '../../host/src/knobs';
 import type { FleetHost } from '../../core/src/fleet/inventory';
 import { RemoteTarget } from '../../host/src/remote-target';
@@ -27,6 +28,8 @@ export interface RunCommandOptions {
   stats?: boolean;
   /** `--set NAME=VALUE`, written into a copy of the object before load. */
   knobs?: KnobSetting[];
+  /** `--filter EXPR`: only records it matches are printed (the trace view's language, core/src/events/filter.ts). */
+  filter?: RecordFilter;
   /**
    * Finds each event map's record type in the compiled object (host/src/events/record-types.ts);
    * without one, or for a map it does not know, records are printed as raw hex.
@@ -131,7 +134,9 @@ async function runOn(target: Target, file: string, options: RunCommandOptions & 
     const parsed = parseTraceLine(line);
     writeLine(JSON.stringify({ type: 'trace', ...hostField, ...(parsed.kind === 'raw' ? {} : parsed), line }));
   });
-  session.on('records', (records) => {
+  session.on('records', (batch) => {
+    const records = options.filter ? batch.filter((record) => options.filter!.matches(record)) : batch;
+    if (records.length === 0) return;
     if ((out.writableLength ?? 0) > VIEW_BUFFER_CAP) {
       for (const record of records) viewDropped.set(record.map, (viewDropped.get(record.map) ?? 0) + 1);
       return;

@@ -131,4 +131,32 @@ void describe('knobs and records on this kernel', { skip, timeout: 120_000 }, ()
       ['seq', '.data', '__u32', 1, true],
     ]);
   });
+  void test('bpfdev run --json --filter prints only the records the filter matches, decoded', async () => {
+    const child = spawn(process.execPath, [cli, 'run', source, '--json', '--duration', '20', '--filter', `pid == ${process.pid} && comm ~ /./`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const neighbour: ChildProcess = spawn('sh', ['-c', 'while :; do : < /etc/hostname; done'], { stdio: 'ignore' });
+    const opener = setInterval(() => fs.closeSync(fs.openSync('/etc/hostname', 'r')), 20);
+    try {
+      const events: { pid: unknown; comm: unknown }[] = [];
+      let buffered = '';
+      await new Promise<void>((resolve, reject) => {
+        child.on('exit', (code) => reject(new Error(`bpfdev run exited (${code}) after ${events.length} matching record(s)`)));
+        child.stdout!.on('data', (chunk: Buffer) => {
+          const lines = (buffered + chunk.toString('utf8')).split('\n');
+          buffered = lines.pop() ?? '';
+          for (const line of lines) {
+            const item = JSON.parse(line) as { type: string; map?: string; fields?: { pid: unknown; comm: unknown } };
+            if (item.type === 'event' && item.map === 'events') events.push(item.fields!);
+          }
+          if (events.length >= 5) resolve();
+        });
+      });
+      // The neighbour opens far more often than we do: anything but our pid means the filter leaked.
+      for (const fields of events) assert.deepEqual(fields, { ...fields, pid: process.pid, comm: myComm });
+    } finally {
+      clearInterval(opener);
+      neighbour.kill();
+      child.kill('SIGINT');
+      await new Promise((resolve) => child.exitCode !== null ? resolve(undefined) : child.once('exit', resolve));
+    }
+  });
 });
