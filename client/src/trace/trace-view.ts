@@ -9,6 +9,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { webviewPage } from '../webview-page';
 import { LineHistory } from '../../../core/src/trace/line-history';
 import { parseTraceLine } from '../../../core/src/trace/trace-line';
 import type { Log } from '../log';
@@ -354,21 +355,9 @@ export class TraceView implements vscode.WebviewViewProvider, vscode.Disposable 
   }
 
   private html(webview: vscode.Webview, media: vscode.Uri): string {
-    const nonce = Array.from({ length: 24 }, () => Math.floor(Math.random() * 36).toString(36)).join('');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(media, 'trace-view.js'));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(media, 'trace-view.css'));
-    const eventsScript = webview.asWebviewUri(vscode.Uri.joinPath(media, 'event-tables.js'));
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${webview.cspSource}; script-src 'nonce-${nonce}';">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style.toString()}">
-<title>eBPF Trace</title>
-</head>
-<body>
-<div id="tabs" class="tabs" role="tablist" hidden><button id="tab-trace" class="tab selected" role="tab" data-map="">trace_pipe</button></div>
+    return webviewPage(webview, media, {
+      title: 'eBPF Trace', styles: ['trace-view.css'], scripts: ['trace-view.js', 'event-tables.js'],
+      body: `<div id="tabs" class="tabs" role="tablist" hidden><button id="tab-trace" class="tab selected" role="tab" data-map="">trace_pipe</button></div>
 <div id="trace-pane" class="pane">
 <div class="toolbar" role="toolbar">
   <span id="title" class="title"></span>
@@ -399,11 +388,8 @@ export class TraceView implements vscode.WebviewViewProvider, vscode.Disposable 
 <div id="ev-scroller" class="scroller">
   <table><thead><tr id="ev-head"></tr></thead><tbody id="ev-rows"></tbody></table>
 </div>
-</div>
-<script nonce="${nonce}" src="${script.toString()}"></script>
-<script nonce="${nonce}" src="${eventsScript.toString()}"></script>
-</body>
-</html>`;
+</div>`,
+    });
   }
 }
 

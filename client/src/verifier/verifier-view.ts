@@ -7,6 +7,7 @@
  * shows it and asks again at log level 2 on request.
  */
 import * as vscode from 'vscode';
+import { webviewPage } from '../webview-page';
 import { ShowVerifierStateCommand, VerifierViewResult } from '../../../protocol/src/protocol';
 import type { BpfLanguageClient } from '../language-client';
 import { isBpfDocument } from '../config';
@@ -135,20 +136,9 @@ export function registerVerifierView(context: vscode.ExtensionContext, client: B
 }
 
 function html(webview: vscode.Webview, media: vscode.Uri): string {
-  const nonce = Array.from({ length: 24 }, () => Math.floor(Math.random() * 36).toString(36)).join('');
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(media, 'verifier-view.js'));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(media, 'verifier-view.css'));
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${webview.cspSource}; script-src 'nonce-${nonce}';">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style.toString()}">
-<title>Verifier state</title>
-</head>
-<body>
-<div class="toolbar" role="toolbar">
+  return webviewPage(webview, media, {
+    title: 'Verifier state', styles: ['verifier-view.css'], scripts: ['verifier-view.js'],
+    body: `<div class="toolbar" role="toolbar">
   <select id="program" aria-label="Program"></select>
   <label><input id="pathOnly" type="checkbox" checked> Path to the error only</label>
   <button id="prev" title="Previous step (↑)">◀</button>
@@ -162,8 +152,6 @@ function html(webview: vscode.Webview, media: vscode.Uri): string {
   <div id="steps" class="steps" tabindex="0" role="listbox" aria-label="Instructions the verifier walked"></div>
   <div id="state" class="state" aria-live="polite"></div>
 </div>
-<p id="empty" class="empty">Loading…</p>
-<script nonce="${nonce}" src="${script.toString()}"></script>
-</body>
-</html>`;
+<p id="empty" class="empty">Loading…</p>`,
+  });
 }

@@ -177,7 +177,8 @@ function parseAnnotation(body: string): Annotation {
   return { text: body.trim() };
 }
 
-function topLevelIndexOf(text: string, code: number): number {
+/** Index of the character `code` outside any parentheses, or -1. */
+export function topLevelIndexOf(text: string, code: number): number {
   let depth = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);

@@ -13,7 +13,7 @@
  */
 import { explainVerifierError } from './explain';
 import type { VerifierErrorKind } from './kinds';
-import { parseVerifierLog } from './parse';
+import { parseVerifierLog, topLevelIndexOf } from './parse';
 import { splitRegisterName, splitStateTokens } from './state';
 
 export interface ViewSource {
@@ -89,17 +89,6 @@ const CONDITIONAL = /^if /;
 interface Frame {
   registers: Map<string, string>;
   stack: Map<string, string>;
-}
-
-function topLevelIndexOf(text: string, code: number): number {
-  let depth = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 40) depth++;
-    else if (c === 41 && depth > 0) depth--;
-    else if (c === code && depth === 0) return i;
-  }
-  return -1;
 }
 
 function stackKey(name: string): string {
