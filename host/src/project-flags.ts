@@ -10,13 +10,14 @@
  * read from the Go files beside the source only, as `go generate` runs them there.
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { bpf2goDirectiveFor, compileCommandFor, CompileCommand, parseBpf2goDirectives, parseCompileCommands, parseCompileFlagsTxt, Bpf2goDirective } from '../../core/src/build/descriptions';
 import { FlagsSource, includeDirs, projectCompileFlags } from '../../core/src/build/project-flags';
 import { parseClangSearchDirs } from '../../core/src/clang/search-dirs';
 import type { IncludeDirective, IncludeResolution } from '../../core/src/language/include-hover';
-import { bpfHeadersDir } from './paths';
+import { bpfHeadersDir, cacheDir } from './paths';
 import { clangIdentity } from './pch';
 import type { Target } from './target';
 
@@ -166,16 +167,51 @@ const localSearchDirs = new Map<string, Promise<string[]>>();
 export function clangSystemIncludeDirs(clang: string, identity: string): Promise<string[]> {
   let dirs = localSearchDirs.get(identity);
   if (!dirs) {
-    dirs = new Promise((resolve) => {
-      const child = spawn(clang, ['-v', '-E', '-x', 'c', '-'], { stdio: ['ignore', 'ignore', 'pipe'] });
-      const stderr: Buffer[] = [];
-      child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-      child.on('error', () => resolve([]));
-      child.on('close', () => resolve(parseClangSearchDirs(Buffer.concat(stderr).toString('utf8')).angled));
-    });
+    dirs = cachedSearchDirs(identity) ?? askClangForSearchDirs(clang, identity);
     localSearchDirs.set(identity, dirs);
   }
   return dirs;
+}
+
+/**
+ * On disk too: each `bpfdev verify` is a new process, and asking clang costs a clang start
+ * (~100 ms) ahead of the first compile. The identity holds the binary's size and mtime, so an
+ * upgraded clang is asked again.
+ */
+function searchDirsCacheFile(identity: string): string {
+  return path.join(cacheDir('clang'), `search-dirs-${createHash('sha256').update(identity).digest('hex').slice(0, 16)}.json`);
+}
+
+function cachedSearchDirs(identity: string): Promise<string[]> | undefined {
+  try {
+    const cached = JSON.parse(fs.readFileSync(searchDirsCacheFile(identity), 'utf8')) as { identity?: string; dirs?: unknown };
+    if (cached.identity === identity && Array.isArray(cached.dirs) && cached.dirs.every((dir) => typeof dir === 'string')) return Promise.resolve(cached.dirs as string[]);
+  } catch {
+    // Not cached yet, or unreadable: ask clang.
+  }
+  return undefined;
+}
+
+function askClangForSearchDirs(clang: string, identity: string): Promise<string[]> {
+  return new Promise((resolve) => {
+    const child = spawn(clang, ['-v', '-E', '-x', 'c', '-'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const stderr: Buffer[] = [];
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.on('error', () => resolve([]));
+    child.on('close', (code) => {
+      const dirs = parseClangSearchDirs(Buffer.concat(stderr).toString('utf8')).angled;
+      if (code === 0 && dirs.length) {
+        try {
+          const file = searchDirsCacheFile(identity);
+          fs.writeFileSync(`${file}.${process.pid}`, JSON.stringify({ identity, dirs }));
+          fs.renameSync(`${file}.${process.pid}`, file);
+        } catch {
+          // A cache we cannot write only costs the next process one more question.
+        }
+      }
+      resolve(dirs);
+    });
+  });
 }
 
 const targetSearchDirs = new WeakMap<Target, Map<string, Promise<string[]>>>();
