@@ -128,21 +128,30 @@ void describe('loader run: event maps, stats, program selection', { skip, timeou
       let received = 0;
       let tails = 0;
       let firstBurst: number | undefined;
-      session.on('lost', (event) => { if (event.map === 'records_perf') lost += event.count; });
       // The kernel writes its "lost" record only in front of the next sample that fits, so
       // one-record bursts follow until one of them arrives; each is either received or lost.
-      const done = new Promise<void>((resolve) => {
+      // Tails sent before that one arrived may still be in flight: once one has arrived the
+      // buffer has room, so they all arrive too, and the count settles.
+      let tailSeen = false;
+      const done = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`received ${received} + lost ${lost} never reached the ${count + tails} sent`)), 20_000);
+        const settle = () => {
+          if (tailSeen && received + lost === count + tails) { clearTimeout(timer); resolve(); }
+        };
+        session.on('lost', (event) => {
+          if (event.map === 'records_perf') lost += event.count;
+          settle();
+        });
         session.on('records', (records) => {
-          let tailArrived = false;
           for (const record of records) {
             const parsed = parse(record);
             if (record.map !== 'records_perf' || parsed.pid !== process.pid) continue;
             received++;
             firstBurst ??= parsed.burst;
-            if (parsed.burst !== firstBurst) tailArrived = true;
+            if (parsed.burst !== firstBurst) tailSeen = true;
           }
-          if (tailArrived) resolve();
-          else { tails++; burst(MAGIC_PERF, 1); }
+          if (!tailSeen) { tails++; burst(MAGIC_PERF, 1); }
+          settle();
         });
       });
       burst(MAGIC_PERF, count);
