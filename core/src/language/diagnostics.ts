@@ -7,7 +7,7 @@ import { boundedEditDistance, suggestSimilar } from '../kallsyms/index';
 import { DATA_SECTIONS, SECTION_DEFS, SectionDef } from '../sections/definitions';
 import { SectionPart } from '../sections/parse';
 import { KernelCatalog, capabilitiesOf, helperByName, helperVerdict, kfuncRefusal, iterTargets, lsmHookNames, rawTracepointNames, syscallNames } from './catalog';
-import { BpfDocument, SectionUse, parseBpfDocument } from './document';
+import { BpfDocument, SectionUse, parseBpfDocument, tokensBefore } from './document';
 
 export type Severity = 'error' | 'warning' | 'information' | 'hint';
 
@@ -93,7 +93,7 @@ function validateHelperCalls(document: BpfDocument, section: SectionUse, catalog
   const programType = section.parsed.def?.programType;
   if (!catalog.helperAvailability || !program || program.bodyStart === undefined || program.bodyEnd === undefined || !programType) return;
   const tokens = document.tokens;
-  let index = lowerTokenIndex(tokens, program.bodyStart);
+  let index = tokensBefore(tokens, program.bodyStart);
   for (; index < tokens.length && tokens[index].start < program.bodyEnd; index++) {
     const token = tokens[index];
     if (token.kind !== 'identifier' || tokens[index + 1]?.text !== '(') continue;
@@ -106,17 +106,6 @@ function validateHelperCalls(document: BpfDocument, section: SectionUse, catalog
     const verdict = helperVerdict(catalog, programType, helper);
     if (verdict && !verdict.allowed) out.push({ range: { start: token.start, end: token.end }, severity: 'error', code: verdict.code, message: verdict.reason });
   }
-}
-
-function lowerTokenIndex(tokens: BpfDocument['tokens'], offset: number): number {
-  let low = 0;
-  let high = tokens.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (tokens[middle].start < offset) low = middle + 1;
-    else high = middle;
-  }
-  return low;
 }
 
 function validateSection(section: SectionUse, catalog: KernelCatalog, out: Diagnostic[]): void {

@@ -355,3 +355,15 @@ export function isInCommentOrLiteral(document: BpfDocument, offset: number): boo
       (offset < token.end || (token.unterminated === true && offset <= token.end)),
   );
 }
+
+/** Count of tokens that start before `offset` (tokens are in document order). */
+export function tokensBefore(tokens: readonly Token[], offset: number): number {
+  let low = 0;
+  let high = tokens.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (tokens[middle].start < offset) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}

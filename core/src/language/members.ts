@@ -10,7 +10,7 @@
 import { TracepointField, eventFields, fieldDeclaration } from '../tracefs/format';
 import { BtfParameter, KernelCatalog } from './catalog';
 import type { CompletionItem, CompletionList } from './completion';
-import { BpfDocument, Token, programAt } from './document';
+import { BpfDocument, Token, programAt, tokensBefore } from './document';
 
 /** The CO-RE/probe read macros, with the position of their source-pointer argument. */
 const READ_MACROS: Readonly<Record<string, number>> = {
@@ -59,18 +59,6 @@ export function completeMember(document: BpfDocument, offset: number, catalog: K
   }
   if (operator === ',' || operator === '(') return membersInReadMacro(document, tokens, last + 1, offset, catalog, range);
   return undefined;
-}
-
-/** Count of tokens that start before `offset` (tokens are in document order). */
-function tokensBefore(tokens: Token[], offset: number): number {
-  let low = 0;
-  let high = tokens.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (tokens[middle].start < offset) low = middle + 1;
-    else high = middle;
-  }
-  return low;
 }
 
 /**
